@@ -1,0 +1,297 @@
+"""The sage-ge consistency check (§5): one function, used by the ledger and the pre-flight.
+
+Each rule is a small pure function yielding findings; `check_entry` runs them in the
+order of §5 and sorts the findings: by rule, the entry's own first, then by line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+from ledgerbridge.domain.entries import Entry, Line
+from ledgerbridge.domain.findings import CheckResult, Finding
+from ledgerbridge.domain.folder_index import FolderIndex
+from ledgerbridge.domain.values import format_amount
+
+Rule = Callable[[Entry, FolderIndex], Iterator[Finding]]
+ZERO = Decimal(0)
+
+
+def _lines(entry: Entry) -> list[Line]:
+    return entry.lines or []
+
+
+def _object_reference(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    code = "object_reference"
+    if not entry.journal:
+        yield Finding(code, None, "the entry has no journal")
+    if not entry.date:
+        yield Finding(code, None, "the entry has no date")
+    if not entry.lines:
+        yield Finding(code, None, "the entry has no lines")
+    for number, line in enumerate(_lines(entry), 1):
+        if not line.account:
+            yield Finding(code, number, f"line {number} has no account")
+        if not line.debit and not line.credit:
+            yield Finding(code, number, f"line {number} has neither a debit nor a credit")
+
+
+def _value_truncated(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    code = "value_truncated"
+    reference_limit, label_limit = folder.reference_limit, folder.label_limit
+    if entry.reference and len(entry.reference) > reference_limit:
+        yield Finding(
+            code,
+            None,
+            f"the reference is {len(entry.reference)} characters long, the folder allows {reference_limit}",
+        )
+    if entry.label and len(entry.label) > label_limit:
+        yield Finding(
+            code,
+            None,
+            f"the label is {len(entry.label)} characters long, the folder allows {label_limit}",
+        )
+    for number, line in enumerate(_lines(entry), 1):
+        if line.label and len(line.label) > label_limit:
+            yield Finding(
+                code,
+                number,
+                f"line {number}'s label is {len(line.label)} characters long, the folder allows {label_limit}",
+            )
+
+
+def _document_not_settled(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    code = "document_not_settled"
+    lines = _lines(entry)
+    debit = sum((line.debit or ZERO for line in lines), ZERO)
+    credit = sum((line.credit or ZERO for line in lines), ZERO)
+    if debit != credit:
+        yield Finding(
+            code,
+            None,
+            f"total debit {format_amount(debit)} differs from total credit {format_amount(credit)}"
+            f" (difference {format_amount(abs(debit - credit))})",
+        )
+    for number, line in enumerate(lines, 1):
+        if line.debit and line.credit:
+            yield Finding(
+                code,
+                number,
+                f"line {number} has both a debit ({format_amount(line.debit)})"
+                f" and a credit ({format_amount(line.credit)})",
+            )
+
+
+def _record_not_found(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    code = "record_not_found"
+    if entry.journal and entry.journal not in folder.journals:
+        yield Finding(code, None, f"journal {entry.journal} does not exist in the folder")
+    for number, line in enumerate(_lines(entry), 1):
+        if line.account and line.account not in folder.accounts:
+            yield Finding(
+                code,
+                number,
+                f"line {number} uses account {line.account}, which does not exist in the folder",
+            )
+        if not line.auxiliary:
+            continue
+        owner = folder.auxiliary_accounts.get(line.auxiliary)
+        if owner is None:
+            yield Finding(
+                code,
+                number,
+                f"line {number} uses auxiliary account {line.auxiliary}, which does not exist in the folder",
+            )
+        elif line.account and owner != line.account:
+            yield Finding(
+                code,
+                number,
+                f"line {number}: auxiliary account {line.auxiliary} belongs to account {owner},"
+                f" not to {line.account}",
+            )
+
+
+def _fiscal_year_not_open(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    if not entry.date:
+        return
+    code = "fiscal_year_not_open"
+    day = entry.date
+    place = folder.place(day)
+    year = place.year
+    if year is not None:
+        if year.status != "open":
+            yield Finding(
+                code,
+                None,
+                f"the date {day} is in fiscal year {year.code}, which is closed",
+                (("year", year.code),),
+            )
+        elif year.code not in folder.latest_open:
+            latest = ", ".join(sorted(folder.latest_open))
+            yield Finding(
+                code,
+                None,
+                f"the date {day} is in fiscal year {year.code}, which is open but not one of"
+                f" the two latest open fiscal years ({latest})",
+                (("year", year.code),),
+            )
+        return
+    if place.after_all:
+        return  # rule 6: its fiscal year is not opened
+    params = (("year", str(day.year)),)
+    if place.before_all:
+        first = folder.fiscal_years[0]
+        detail = f"the date {day} is before every fiscal year (the first, {first.code}, starts on {first.start})"
+    elif place.between is not None:
+        before, after = place.between
+        detail = (
+            f"the date {day} falls between fiscal years {before.code} (ending {before.end})"
+            f" and {after.code} (starting {after.start})"
+        )
+    else:
+        detail = f"the date {day} has no fiscal year: the folder has none"
+    yield Finding(code, None, detail, params)
+
+
+def _journal_locked(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    if not entry.journal:
+        return
+    code = "journal_locked"
+    journal = folder.journals.get(entry.journal)
+    kind = journal.kind if journal is not None else entry.journal
+    if journal is not None and journal.status != "open":
+        state = "locked" if journal.status == "locked" else "read-only"
+        yield Finding(
+            code, None, f"journal {journal.code} ({journal.kind}) is {state}", (("kind", kind),)
+        )
+    if entry.date and folder.fiscal_years and entry.date > folder.fiscal_years[-1].end:
+        last = folder.fiscal_years[-1]
+        yield Finding(
+            code,
+            None,
+            f"the date {entry.date} is after every fiscal year (the last, {last.code}, ends on"
+            f" {last.end}): its fiscal year is not opened",
+            (("kind", kind),),
+        )
+
+
+def _import_cursor_locked(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    if not entry.date:
+        return
+    for period in folder.locked_periods:
+        if period.covers(entry.date):
+            yield Finding(
+                "import_cursor_locked",
+                None,
+                f"the date {entry.date} is in the import cursor's locked period {period.start} to {period.end}",
+            )
+            return
+
+
+def _collective_account(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    for number, line in enumerate(_lines(entry), 1):
+        account = folder.accounts.get(line.account) if line.account else None
+        if account is not None and account.collective and not line.auxiliary:
+            yield Finding(
+                "collective_account",
+                number,
+                f"line {number} uses collective account {account.number} without an auxiliary account",
+                (("account", account.number),),
+            )
+
+
+def _account_locked(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    for number, line in enumerate(_lines(entry), 1):
+        account = folder.accounts.get(line.account) if line.account else None
+        if account is not None and account.locked:
+            yield Finding(
+                "account_locked",
+                number,
+                f"line {number} uses locked account {account.number}",
+                (("account", account.number),),
+            )
+
+
+def _analytic_axis_missing(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    code = "analytic_axis_missing"
+    for number, line in enumerate(_lines(entry), 1):
+        allocations = line.analytics or []
+        for position, allocation in enumerate(allocations, 1):
+            where = f"line {number}, allocation {position}"
+            if not allocation.axis:
+                yield Finding(code, number, f"{where} names no axis")
+            elif allocation.axis not in folder.axes:
+                yield Finding(
+                    code, number, f"{where}: axis {allocation.axis} does not exist in the folder"
+                )
+            elif not allocation.section:
+                yield Finding(code, number, f"{where} names no section on axis {allocation.axis}")
+            elif allocation.section not in folder.axes[allocation.axis]:
+                yield Finding(
+                    code,
+                    number,
+                    f"{where}: section {allocation.section} does not exist on axis {allocation.axis}",
+                )
+        account = folder.accounts.get(line.account) if line.account else None
+        if account is None or not account.analytics:
+            continue
+        if not allocations and folder.allow_entries_without_analytics:
+            continue
+        allocated = {allocation.axis for allocation in allocations}
+        for axis in folder.axes:
+            if axis not in allocated:
+                yield Finding(
+                    code,
+                    number,
+                    f"line {number} on account {account.number} has no allocation on axis {axis}",
+                )
+
+
+def _analytic_allocation_incorrect(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
+    for number, line in enumerate(_lines(entry), 1):
+        if not line.analytics or not line.account or (line.debit and line.credit):
+            continue
+        amount = line.debit or line.credit
+        if not amount:
+            continue  # reported by rule 1
+        totals: dict[str, Decimal] = {}
+        for allocation in line.analytics:
+            if allocation.axis in folder.axes:
+                totals[allocation.axis] = totals.get(allocation.axis, ZERO) + (
+                    allocation.amount or ZERO
+                )
+        for axis, total in totals.items():
+            if total != amount:
+                yield Finding(
+                    "analytic_allocation_incorrect",
+                    number,
+                    f"line {number}: allocations on axis {axis} add up to {format_amount(total)},"
+                    f" the line's amount is {format_amount(amount)}",
+                )
+
+
+RULES: tuple[Rule, ...] = (
+    _object_reference,
+    _value_truncated,
+    _document_not_settled,
+    _record_not_found,
+    _fiscal_year_not_open,
+    _journal_locked,
+    _import_cursor_locked,
+    _collective_account,
+    _account_locked,
+    _analytic_axis_missing,
+    _analytic_allocation_incorrect,
+)
+
+
+def check_entry(entry: Entry, folder: FolderIndex) -> CheckResult:
+    """Every finding of the sage-ge check on one entry, in the order of §5."""
+    findings: list[Finding] = []
+    for rule in RULES:
+        found = list(rule(entry, folder))
+        if len(found) > 1:
+            found.sort(key=lambda finding: finding.line or 0)
+        findings.extend(found)
+    return CheckResult(id=entry.id, findings=tuple(findings))

@@ -1,0 +1,71 @@
+"""What the check says of an entry: findings, and the result they add up to (§4.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ledgerbridge.domain.catalogue import render_message
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem of an entry: a catalogue code, the line (None for the entry), a detail."""
+
+    code: str
+    line: int | None
+    detail: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def message(self) -> str:
+        return render_message(self.code, dict(self.params))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "line": self.line,
+            "message": self.message,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The verdict on one entry; `findings` are in the order of §5."""
+
+    id: str
+    findings: tuple[Finding, ...] = ()
+    entry_number: int | None = None
+    fiscal_year: str | None = None
+    replay: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return not self.findings
+
+    @property
+    def status(self) -> str:
+        return "accepted" if self.accepted else "rejected"
+
+    @property
+    def code(self) -> str | None:
+        return self.findings[0].code if self.findings else None
+
+    @property
+    def message(self) -> str | None:
+        return self.findings[0].message if self.findings else None
+
+    def as_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "findings": [finding.as_dict() for finding in self.findings],
+        }
+        if self.entry_number is not None:
+            result["entry_number"] = self.entry_number
+            result["fiscal_year"] = self.fiscal_year
+            result["replay"] = self.replay
+        return result

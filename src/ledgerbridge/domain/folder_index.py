@@ -1,0 +1,71 @@
+"""A folder setup indexed once per batch, so the check looks things up without scanning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ledgerbridge.domain.setup import Account, FiscalYear, FolderSetup, Journal, LockedPeriod
+
+
+@dataclass(frozen=True, slots=True)
+class FiscalPlacement:
+    """Where a date falls among the folder's fiscal years."""
+
+    year: FiscalYear | None  # the fiscal year covering the date, if any
+    before_all: bool = False
+    after_all: bool = False  # after every fiscal year: its fiscal year is not opened
+    between: tuple[FiscalYear, FiscalYear] | None = None  # in a gap between two
+
+
+@dataclass(frozen=True, slots=True)
+class FolderIndex:
+    setup: FolderSetup
+    journals: dict[str, Journal]
+    accounts: dict[str, Account]
+    auxiliary_accounts: dict[str, str]  # third party code -> the account it belongs to
+    third_party_names: dict[str, str]
+    axes: dict[str, frozenset[str]]
+    fiscal_years: tuple[FiscalYear, ...]  # by start date
+    latest_open: frozenset[str]  # codes of the two open fiscal years that start last
+    locked_periods: tuple[LockedPeriod, ...]
+    label_limit: int
+    reference_limit: int
+    allow_entries_without_analytics: bool
+
+    @classmethod
+    def of(cls, setup: FolderSetup) -> FolderIndex:
+        years = tuple(sorted(setup.fiscal_years, key=lambda year: year.start))
+        open_years = [year for year in years if year.status == "open"]
+        return cls(
+            setup=setup,
+            journals={journal.code: journal for journal in setup.journals},
+            accounts={account.number: account for account in setup.accounts},
+            auxiliary_accounts={party.code: party.account for party in setup.third_parties},
+            third_party_names={party.code: party.name for party in setup.third_parties},
+            axes={axis.code: frozenset(axis.sections) for axis in setup.analytics.axes},
+            fiscal_years=years,
+            latest_open=frozenset(year.code for year in open_years[-2:]),
+            locked_periods=tuple(setup.import_cursor.locked_periods),
+            label_limit=setup.limits.label,
+            reference_limit=setup.limits.reference,
+            allow_entries_without_analytics=setup.analytics.allow_entries_without_analytics,
+        )
+
+    def place(self, day: date) -> FiscalPlacement:
+        years = self.fiscal_years
+        if not years:
+            return FiscalPlacement(year=None)
+        if day < years[0].start:
+            return FiscalPlacement(year=None, before_all=True)
+        if day > years[-1].end:
+            return FiscalPlacement(year=None, after_all=True)
+        for index, year in enumerate(years):
+            if year.covers(day):
+                return FiscalPlacement(year=year)
+            if day < year.start:
+                return FiscalPlacement(year=None, between=(years[index - 1], year))
+        raise AssertionError("a date within the fiscal years' span is covered or in a gap")
+
+    def fiscal_year_of(self, day: date) -> FiscalYear | None:
+        return self.place(day).year
