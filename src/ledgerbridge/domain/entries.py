@@ -115,15 +115,21 @@ class BatchReader:
             entry = parse_entry(raw, index)
         except MalformedDocument as malformed:
             self.problems.extend(malformed.problems)
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
+            if isinstance(raw_id, str) and raw_id:
+                self._note_id(raw_id, index)
             return None
-        first = self._seen_ids.setdefault(entry.id, index)
+        self._note_id(entry.id, index)
+        return entry
+
+    def _note_id(self, entry_id: str, index: int) -> None:
+        first = self._seen_ids.setdefault(entry_id, index)
         if first != index:
             self.problems.append(
                 Problem(
-                    f"entries[{index}].id", f"duplicate id {entry.id!r} (also entries[{first}])"
+                    f"entries[{index}].id", f"duplicate id {entry_id!r} (also entries[{first}])"
                 )
             )
-        return entry
 
     def not_a_list(self, got: str) -> None:
         self.problems.append(Problem("entries", f"expected a list, got {got}"))

@@ -1,0 +1,72 @@
+"""The `ledgerbridge` command: its verb groups, global options and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ledgerbridge.cli import ledger
+from ledgerbridge.cli.output import emit, is_json, say
+from ledgerbridge.cli.settings import SETTINGS, take_global_options
+from ledgerbridge.domain.malformed import MalformedDocument
+from ledgerbridge.domain.refusals import Refusal
+from ledgerbridge.logs import configure, log
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="ledgerbridge",
+    help="Carries accounting entries from the workspace to the ledger and back.\n\n"
+    "Global options, accepted anywhere: --home DIR (embedded state; or LEDGERBRIDGE_HOME) and "
+    "--json (one JSON object on stdout).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ledger.app, name="ledger")
+
+
+def _refused(kind: str, message: str, extra: dict[str, object], code: int) -> int:
+    say(message)
+    if is_json():
+        emit({"error": {"code": kind, "message": message, **extra}})
+    return code
+
+
+def run(argv: list[str]) -> int:
+    """Run one command line; returns the exit code. Never lets a traceback reach the user."""
+    args = take_global_options(argv)
+    log_path = configure(SETTINGS.resolved_home)
+    try:
+        app(args=args, prog_name="ledgerbridge", standalone_mode=False)
+    except MalformedDocument as malformed:
+        problems = [{"path": p.path, "message": p.message} for p in malformed.problems]
+        return _refused(
+            "malformed_document", malformed.summary(), {"problems": problems}, EXIT_USAGE
+        )
+    except Refusal as refusal:
+        return _refused(refusal.code, str(refusal), {"fix": refusal.fix}, EXIT_REFUSED)
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except typer.TyperException as usage:  # bad usage: the parser's own message, exit 2
+        usage.show()  # type: ignore[attr-defined]
+        return int(getattr(usage, "exit_code", EXIT_USAGE))
+    except (typer.Abort, KeyboardInterrupt):
+        say("Interrupted.")
+        return 130
+    except Exception as error:
+        log.exception("unexpected_error", command=args)
+        return _refused(
+            "internal_error",
+            f"ledgerbridge hit an unexpected error ({type(error).__name__}: {error}). "
+            f"Nothing was half-written; the details are in {log_path}.",
+            {},
+            EXIT_REFUSED,
+        )
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

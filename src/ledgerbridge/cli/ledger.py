@@ -1,0 +1,174 @@
+"""`ledgerbridge ledger ...`: the production ledger's verbs (check, apply, post, entries, export-fec)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
+from ledgerbridge.cli.results import ResultSpool
+from ledgerbridge.cli.settings import SETTINGS
+from ledgerbridge.documents import local_file, read_setup, stream_entries
+from ledgerbridge.domain.check import check_entry
+from ledgerbridge.domain.entries import BatchReader
+from ledgerbridge.domain.folder_index import FolderIndex
+
+if TYPE_CHECKING:
+    from ledgerbridge.ledger.service import Ledger
+
+app = typer.Typer(
+    help="The production ledger: check, set up, post, list and export.", no_args_is_help=True
+)
+
+SetupOption = Annotated[
+    Path,
+    typer.Option(
+        "--setup", exists=True, dir_okay=False, readable=True, help="Folder setup (JSON or YAML)."
+    ),
+]
+EntriesArgument = Annotated[
+    str,
+    typer.Argument(metavar="ENTRIES", help="Entries batch (JSON or YAML; - for standard input)."),
+]
+FolderArgument = Annotated[str, typer.Argument(metavar="FOLDER", help="The ledger folder's code.")]
+
+
+def open_ledger() -> Ledger:
+    from ledgerbridge.db import Database
+    from ledgerbridge.ledger.service import Ledger
+
+    return Ledger(Database.open(home=SETTINGS.home))
+
+
+def _entries_file(name: str) -> None:
+    if name != "-" and not Path(name).is_file():
+        raise typer.BadParameter(f"no such file: {name}", param_hint="ENTRIES")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+@app.command("check")
+def check(entries: EntriesArgument, setup: SetupOption) -> None:
+    """Run the sage-ge check on a batch against a setup; stores nothing."""
+    _entries_file(entries)
+    folder_setup = read_setup(setup)
+    index = FolderIndex.of(folder_setup)
+    reader = BatchReader(expected_folder=folder_setup.folder)
+    with local_file(entries) as path, ResultSpool(is_json()) as spool:
+        with file_progress("Checking", _size(path)) as progress:
+            for entry in stream_entries(path, reader, progress=progress):
+                spool.add(check_entry(entry, index))
+        reader.finish(source=entries)
+        spool.publish()
+        say(f"Checked {spool.accepted + spool.rejected} entries: {spool.summary()}.")
+
+
+@app.command("apply")
+def apply(setup: SetupOption) -> None:
+    """Create or update a ledger folder from a setup document."""
+    folder_setup = read_setup(setup)
+    report = open_ledger().apply_setup(folder_setup)
+    if is_json():
+        emit({"folder": report.as_dict()})
+    say(str(report))
+
+
+@app.command("post")
+def post(folder: FolderArgument, entries: EntriesArgument) -> None:
+    """Check and post a batch: each entry posted whole or rejected whole, once."""
+    _entries_file(entries)
+    ledger = open_ledger()
+    reader = BatchReader(expected_folder=folder)
+    with local_file(entries) as path, ResultSpool(is_json()) as spool:
+        with file_progress("Posting", _size(path)) as progress:
+            ledger.post_batch(
+                folder,
+                stream_entries(path, reader, progress=progress),
+                on_result=spool.add,
+                before_commit=lambda: reader.finish(source=entries),
+            )
+        spool.publish()
+        say(f"Folder {folder}: {spool.summary()}.")
+
+
+@app.command("entries")
+def entries(
+    folder: FolderArgument,
+    fiscal_year: Annotated[
+        str | None, typer.Option("--fiscal-year", help="Only this fiscal year.")
+    ] = None,
+) -> None:
+    """The posted entries of a folder, with their entry numbers."""
+    posted = open_ledger().posted_entries(folder, fiscal_year)
+    if is_json():
+        with json_list("entries") as write:
+            for entry in posted:
+                write(entry.as_dict())
+        return
+    count = 0
+    for entry in posted:
+        count += 1
+        total = sum((line.debit or 0 for line in entry.lines), start=0)
+        sys.stdout.write(
+            f"{entry.fiscal_year}/{entry.number:<6} {entry.date}  {entry.journal:<4} {entry.id}"
+            f"  {entry.label or ''}  {total:.2f}\n"
+        )
+        for line in entry.lines:
+            side = f"D {line.debit:.2f}" if line.debit else f"C {line.credit:.2f}"
+            aux = f" {line.auxiliary}" if line.auxiliary else ""
+            sys.stdout.write(f"    {line.account}{aux:<8}  {side:>14}  {line.label or ''}\n")
+    say(f"Folder {folder}: {count} posted entries.")
+
+
+@app.command("export-fec")
+def export_fec(
+    folder: FolderArgument,
+    fiscal_year: Annotated[
+        str | None,
+        typer.Option("--fiscal-year", help="Default: the latest holding posted entries."),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="File to write (- for standard output).")
+    ] = None,
+) -> None:
+    """The FEC file of one fiscal year (article A47 A-1 of the LPF)."""
+    ledger = open_ledger()
+    if output == "-":
+        export = ledger.export_fec(folder, sys.stdout, fiscal_year)
+        say(
+            f"Wrote the FEC of fiscal year {export.fiscal_year} ({export.entries} entries, {export.lines} lines)."
+        )
+        return
+    directory = Path(output).parent if output else Path.cwd()
+    with tempfile.NamedTemporaryFile(
+        "w",
+        encoding="utf-8",
+        newline="",
+        dir=directory,
+        prefix=".fec-",
+        suffix=".tmp",
+        delete=False,
+    ) as spool:
+        try:
+            export = ledger.export_fec(folder, spool, fiscal_year)
+        except BaseException:
+            spool.close()
+            Path(spool.name).unlink()
+            raise
+    target = Path(output) if output else directory / export.file_name
+    Path(spool.name).replace(target)
+    if is_json():
+        emit({"export": {**export.as_dict(), "path": str(target)}})
+    say(
+        f"Wrote {target}: FEC of folder {folder}, fiscal year {export.fiscal_year},"
+        f" {export.entries} entries, {export.lines} lines."
+    )
