@@ -1,7 +1,7 @@
 """The sage-ge consistency check (§5): one function, used by the ledger and the pre-flight.
 
 Each rule is a small pure function yielding findings; `check_entry` runs them in the
-order of §5 and sorts the findings: by rule, the entry's own first, then by line.
+order of §5.
 """
 
 from __future__ import annotations
@@ -287,11 +287,10 @@ RULES: tuple[Rule, ...] = (
 
 
 def check_entry(entry: Entry, folder: FolderIndex) -> CheckResult:
-    """Every finding of the sage-ge check on one entry, in the order of §5."""
-    findings: list[Finding] = []
-    for rule in RULES:
-        found = list(rule(entry, folder))
-        if len(found) > 1:
-            found.sort(key=lambda finding: finding.line or 0)
-        findings.extend(found)
-    return CheckResult(id=entry.id, findings=tuple(findings))
+    """Every finding of the sage-ge check on one entry, in the order of §5.
+
+    Each rule yields its entry-level findings first, then its line findings by line number,
+    so running the rules in order gives the findings in the order of §5.1.
+    """
+    findings = tuple(finding for rule in RULES for finding in rule(entry, folder))
+    return CheckResult(id=entry.id, findings=findings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from ledgerbridge.domain.setup import Account, FiscalYear, FolderSetup, Journal, LockedPeriod
@@ -32,6 +32,9 @@ class FolderIndex:
     label_limit: int
     reference_limit: int
     allow_entries_without_analytics: bool
+    _placements: dict[date, FiscalPlacement] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, setup: FolderSetup) -> FolderIndex:
@@ -53,6 +56,13 @@ class FolderIndex:
         )
 
     def place(self, day: date) -> FiscalPlacement:
+        """Where a date falls; remembered, since a batch's entries share few dates."""
+        placement = self._placements.get(day)
+        if placement is None:
+            placement = self._placements[day] = self._find_place(day)
+        return placement
+
+    def _find_place(self, day: date) -> FiscalPlacement:
         years = self.fiscal_years
         if not years:
             return FiscalPlacement(year=None)

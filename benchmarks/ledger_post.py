@@ -1,0 +1,253 @@
+"""Times `ledger check` and `ledger post` through the CLI against raw SQLite inserts of the same lines.
+
+Usage: python benchmarks/ledger_post.py [--entries N] [--seed S] [--keep DIR]
+
+It generates a folder setup and N entries of 2 to 4 lines (default 100,000), runs, as a user
+would, `ledgerbridge ledger check` and then `ledger apply` + `ledger post` on a fresh SQLite
+home, and in the same run the physical limit: the same line rows inserted with
+`sqlite3.executemany` in one transaction, with no check. It prints lines per second for each,
+the ratios against the raw limit, and each command's peak memory (max RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+SETUP = {
+    "folder": "BENCH",
+    "name": "Bench SAS",
+    "siren": "552100554",
+    "fiscal_years": [
+        {"code": "2025", "start": "2025-01-01", "end": "2025-12-31", "status": "open"},
+        {"code": "2026", "start": "2026-01-01", "end": "2026-12-31", "status": "open"},
+    ],
+    "journals": [
+        {"code": "ACH", "kind": "purchase", "name": "Achats"},
+        {"code": "VTE", "kind": "sales", "name": "Ventes"},
+    ],
+    "accounts": [
+        {"number": "401000", "name": "Fournisseurs", "collective": True},
+        {"number": "411000", "name": "Clients", "collective": True},
+        {"number": "445660", "name": "TVA déductible"},
+        {"number": "445710", "name": "TVA collectée"},
+        {"number": "606100", "name": "Fournitures", "analytics": True},
+        {"number": "706000", "name": "Prestations"},
+    ],
+    "third_parties": [
+        {"code": f"F{n:04d}", "name": f"Fournisseur {n}", "account": "401000"} for n in range(200)
+    ]
+    + [{"code": f"C{n:04d}", "name": f"Client {n}", "account": "411000"} for n in range(200)],
+    "analytics": {"axes": [{"code": "SITE", "name": "Site", "sections": ["PARIS", "LYON"]}]},
+}
+
+
+def cents(value: int) -> str:
+    return f"{value // 100}.{value % 100:02d}"
+
+
+def generate_entries(count: int, seed: int) -> Iterator[dict[str, object]]:
+    """Purchases and sales of 2 to 4 lines, balanced; about one in twenty is rejected."""
+    rng = random.Random(seed)
+    for number in range(count):
+        day = f"{rng.choice((2025, 2026))}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        net = rng.randint(100, 500_000)
+        size = rng.randint(2, 4)
+        if rng.random() < 0.5:
+            party = f"F{rng.randrange(200):04d}"
+            lines: list[dict[str, object]] = []
+            if size == 4:
+                half = net // 2
+                lines.append(
+                    {
+                        "account": "606100",
+                        "label": "Achat",
+                        "debit": cents(half),
+                        "analytics": [{"axis": "SITE", "section": "PARIS", "amount": cents(half)}],
+                    }
+                )
+                lines.append(
+                    {
+                        "account": "606100",
+                        "label": "Achat",
+                        "debit": cents(net - half),
+                        "analytics": [
+                            {"axis": "SITE", "section": "LYON", "amount": cents(net - half)}
+                        ],
+                    }
+                )
+            else:
+                lines.append(
+                    {
+                        "account": "606100",
+                        "label": "Achat",
+                        "debit": cents(net),
+                        "analytics": [{"axis": "SITE", "section": "PARIS", "amount": cents(net)}],
+                    }
+                )
+            vat = net // 5 if size >= 3 else 0
+            if vat:
+                lines.append({"account": "445660", "label": "TVA", "debit": cents(vat)})
+            aux = (
+                party if rng.random() > 0.05 else None
+            )  # the odd collective line without auxiliary
+            credit: dict[str, object] = {
+                "account": "401000",
+                "label": "Fournisseur",
+                "credit": cents(net + vat),
+            }
+            if aux:
+                credit["auxiliary"] = aux
+            lines.append(credit)
+            journal = "ACH"
+        else:
+            party = f"C{rng.randrange(200):04d}"
+            vat = net // 5 if size >= 3 else 0
+            lines = [
+                {
+                    "account": "411000",
+                    "auxiliary": party,
+                    "label": "Client",
+                    "debit": cents(net + vat),
+                }
+            ]
+            if size == 4:
+                half = net // 2
+                lines.append({"account": "706000", "label": "Vente", "credit": cents(half)})
+                lines.append({"account": "706000", "label": "Vente", "credit": cents(net - half)})
+            else:
+                lines.append({"account": "706000", "label": "Vente", "credit": cents(net)})
+            if vat:
+                lines.append({"account": "445710", "label": "TVA", "credit": cents(vat)})
+            journal = "VTE"
+        yield {
+            "id": f"e{number:07d}",
+            "journal": journal,
+            "date": day,
+            "reference": f"P{number:07d}",
+            "label": f"Pièce {number}",
+            "lines": lines,
+        }
+
+
+def write_batch(path: Path, count: int, seed: int) -> int:
+    """Writes the batch as a stream (never the whole document in memory); returns the line count."""
+    lines = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"folder": "BENCH", "entries": [\n')
+        for index, entry in enumerate(generate_entries(count, seed)):
+            lines += len(entry["lines"])  # type: ignore[arg-type]
+            out.write(("" if index == 0 else ",\n") + json.dumps(entry, ensure_ascii=False))
+        out.write("\n]}\n")
+    return lines
+
+
+def run_cli(args: list[str], home: Path) -> tuple[float, float]:
+    """Runs one ledgerbridge command as a user would; returns (seconds, peak RSS in MB)."""
+    command = [sys.executable, "-m", "ledgerbridge", "--home", str(home), *args, "--json"]
+    start = time.perf_counter()
+    with open(os.devnull, "w") as devnull:
+        process = subprocess.Popen(command, stdout=devnull, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{stderr}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def raw_limit(entries_path: Path, workdir: Path, count: int, seed: int) -> tuple[float, int]:
+    """The same line rows inserted with sqlite3.executemany in one transaction, no check."""
+    rows = []
+    for number, entry in enumerate(generate_entries(count, seed)):
+        for line_no, line in enumerate(entry["lines"], 1):  # type: ignore[arg-type]
+            debit = int(str(line.get("debit", "0")).replace(".", ""))
+            credit = int(str(line.get("credit", "0")).replace(".", ""))
+            rows.append(
+                (
+                    number,
+                    line_no,
+                    line["account"],
+                    line.get("auxiliary"),
+                    line.get("label"),
+                    debit,
+                    credit,
+                )
+            )
+    database = workdir / "raw.sqlite"
+    database.unlink(missing_ok=True)
+    connection = sqlite3.connect(database)
+    connection.execute(
+        "CREATE TABLE line (entry INTEGER, line_no INTEGER, account TEXT, auxiliary TEXT, label TEXT,"
+        " debit INTEGER, credit INTEGER, PRIMARY KEY (entry, line_no))"
+    )
+    start = time.perf_counter()
+    with connection:
+        connection.executemany("INSERT INTO line VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed, len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--entries", type=int, default=100_000, help="entries to generate (default 100,000)"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    options = parser.parse_args()
+
+    workdir = options.keep or Path(tempfile.mkdtemp(prefix="ledgerbridge-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    setup_path = workdir / "setup.json"
+    setup_path.write_text(json.dumps(SETUP, ensure_ascii=False), encoding="utf-8")
+    entries_path = workdir / "entries.json"
+    lines = write_batch(entries_path, options.entries, options.seed)
+    size_mb = entries_path.stat().st_size / 1e6
+    print(f"batch: {options.entries:,} entries, {lines:,} lines, {size_mb:.1f} MB")
+
+    home = workdir / "home"
+    check_s, check_mb = run_cli(
+        ["ledger", "check", "--setup", str(setup_path), str(entries_path)], home
+    )
+    run_cli(["ledger", "apply", "--setup", str(setup_path)], home)
+    post_s, post_mb = run_cli(["ledger", "post", "BENCH", str(entries_path)], home)
+    raw_s, raw_lines = raw_limit(entries_path, workdir, options.entries, options.seed)
+
+    raw_rate = raw_lines / raw_s
+    check_rate = lines / check_s
+    post_rate = lines / post_s
+    print(f"{'run':<34}{'seconds':>9}{'lines/s':>12}{'vs raw':>9}{'peak MB':>9}")
+    print(
+        f"{'raw sqlite3.executemany, no check':<34}{raw_s:>9.2f}{raw_rate:>12,.0f}{1:>9.2f}{'':>9}"
+    )
+    print(
+        f"{'ledger check (CLI)':<34}{check_s:>9.2f}{check_rate:>12,.0f}{check_rate / raw_rate:>9.2f}{check_mb:>9.0f}"
+    )
+    print(
+        f"{'ledger post: check + post (CLI)':<34}{post_s:>9.2f}{post_rate:>12,.0f}{post_rate / raw_rate:>9.2f}{post_mb:>9.0f}"
+    )
+    print(
+        "goals: post >= 1/3 of raw: {}; check >= raw: {}; peak memory < 500 MB: {}".format(
+            "met" if post_rate * 3 >= raw_rate else "NOT met",
+            "met" if check_rate >= raw_rate else "NOT met",
+            "met" if max(check_mb, post_mb) < 500 else "NOT met",
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

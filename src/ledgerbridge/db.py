@@ -1,0 +1,180 @@
+"""The database: engine, transactions and schema migrations (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+DATABASE_URL_VARIABLE = "LEDGERBRIDGE_DATABASE_URL"
+HOME_VARIABLE = "LEDGERBRIDGE_HOME"
+DEFAULT_HOME = Path("~/.ledgerbridge")
+SQLITE_FILE_NAME = "ledgerbridge.sqlite"
+MIGRATIONS = "ledgerbridge:migrations"
+
+# A long batch holds SQLite's write lock for seconds; others wait for it rather than fail.
+SQLITE_BUSY_TIMEOUT_SECONDS = 60
+# Any constant shared by every process migrating the same PostgreSQL database.
+_MIGRATION_LOCK_KEY = 0x1ED6E7B71D6E
+_BEGIN_OPTION = "ledgerbridge_sqlite_begin"
+
+
+def database_url(home: Path | None = None, url: str | None = None) -> URL:
+    """Which database to use: `url`, else LEDGERBRIDGE_DATABASE_URL, else SQLite in the home."""
+    chosen = url or os.environ.get(DATABASE_URL_VARIABLE) or None
+    if chosen is not None:
+        return _with_driver(make_url(chosen))
+    if home is None:
+        home = Path(os.environ.get(HOME_VARIABLE) or DEFAULT_HOME)
+    home = home.expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    return URL.create("sqlite", database=str(home / SQLITE_FILE_NAME))
+
+
+def _with_driver(url: URL) -> URL:
+    """PostgreSQL is reached through psycopg 3, whatever driver the URL names or omits."""
+    if url.get_backend_name() in {"postgresql", "postgres"}:
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+class Database:
+    """One database for the parts that share it; the schema is brought to date on first use."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, home: Path | None = None, url: str | None = None) -> Database:
+        target = database_url(home, url)
+        if target.get_backend_name() == "sqlite":
+            return cls(_sqlite_engine(target))
+        return cls(create_engine(target, pool_pre_ping=True))
+
+    @property
+    def url(self) -> URL:
+        return self._engine.url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._engine.dialect.name == "sqlite"
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, once the schema is at the latest migration."""
+        self.ensure_schema()
+        return self._engine
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        """A connection in a transaction: committed when the block ends, rolled back on error.
+
+        On SQLite a writing transaction takes the write lock when it begins (BEGIN
+        IMMEDIATE): two writers then queue on the busy timeout instead of one failing
+        halfway when it first writes. `write=False` reads a snapshot without blocking writers.
+        """
+        self.ensure_schema()
+        with self._engine.connect() as connection:
+            if write and self.is_sqlite:
+                connection.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+            with connection.begin():
+                yield connection
+
+    def ensure_schema(self) -> None:
+        """Upgrade to the latest migrations unless already there (one cheap query then)."""
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if not self._schema_ready:
+                _migrate(self._engine)
+                self._schema_ready = True
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    in_memory = url.database in {None, "", ":memory:"}
+    options: dict[str, Any] = {
+        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    }
+    if in_memory:
+        options["poolclass"] = (
+            StaticPool  # one shared connection, or each would see its own empty database
+        )
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling never begins before DDL and cannot
+        # BEGIN IMMEDIATE; turn it off and begin transactions ourselves (see _begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        # FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on a power cut.
+        # A posted entry's number has already been reported to the workspace when the
+        # batch commits, so losing it would hand the same number to another entry. A batch
+        # is one transaction, so the extra sync per commit costs little.
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
+
+    return engine
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+def _at_heads(connection: Connection) -> bool:
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == set(_scripts().get_heads())
+
+
+def _migrate(engine: Engine) -> None:
+    with engine.connect() as connection:
+        if _at_heads(connection):
+            connection.rollback()
+            return
+        connection.rollback()
+        if engine.dialect.name == "sqlite":
+            connection.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+        with connection.begin():
+            # Another process may be migrating the same database: wait for it, then look again.
+            if engine.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
+            if _at_heads(connection):
+                return
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            # Every head: parts that own their tables may each add a branch to the history.
+            command.upgrade(config, "heads")
