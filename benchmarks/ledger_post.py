@@ -155,12 +155,13 @@ def run_cli(args: list[str], home: Path) -> tuple[float, float]:
     """Runs one ledgerbridge command as a user would; returns (seconds, peak RSS in MB)."""
     command = [sys.executable, "-m", "ledgerbridge", "--home", str(home), *args, "--json"]
     start = time.perf_counter()
-    with open(os.devnull, "w") as devnull:
-        process = subprocess.Popen(command, stdout=devnull, stderr=subprocess.PIPE)
+    with Path(os.devnull).open("w") as devnull, tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=devnull, stderr=errors)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
-        stderr = process.stderr.read().decode() if process.stderr else ""
         process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        stderr = errors.read().decode()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{stderr}")
     return elapsed, usage.ru_maxrss / 1024
