@@ -60,10 +60,7 @@ class Database:
 
     @classmethod
     def open(cls, home: Path | None = None, url: str | None = None) -> Database:
-        target = database_url(home, url)
-        if target.get_backend_name() == "sqlite":
-            return cls(_sqlite_engine(target))
-        return cls(create_engine(target, pool_pre_ping=True))
+        return cls(create_database_engine(database_url(home, url)))
 
     @property
     def url(self) -> URL:
@@ -105,6 +102,13 @@ class Database:
 
     def dispose(self) -> None:
         self._engine.dispose()
+
+
+def create_database_engine(url: URL) -> Engine:
+    """An engine configured for ledgerbridge: SQLite's pragmas and transactions, or PostgreSQL."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -21,7 +21,7 @@ def configure(home: Path, level: int = logging.INFO) -> Path:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.WriteLoggerFactory(file=path.open("a", encoding="utf-8")),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,
     )
     return path
 

@@ -37,6 +37,7 @@ def _refused(kind: str, message: str, extra: dict[str, object], code: int) -> in
 
 def run(argv: list[str]) -> int:
     """Run one command line; returns the exit code. Never lets a traceback reach the user."""
+    SETTINGS.home, SETTINGS.json = None, False
     args = take_global_options(argv)
     log_path = configure(SETTINGS.resolved_home)
     try:

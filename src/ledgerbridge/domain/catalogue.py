@@ -54,8 +54,8 @@ _add(
                 "Modifiez l'écriture et complétez ce que le détail indique (journal, date, compte, débit ou crédit), puis marquez-la vérifiée : elle sera renvoyée à la prochaine synchronisation.",
             ),
             Text(
-                "Remove a line that carries no amount at all.",
-                "Supprimez une ligne qui ne porte aucun montant.",
+                "Or remove a line that carries no amount at all, then mark the entry verified.",
+                "Ou supprimez une ligne qui ne porte aucun montant, puis marquez l'écriture vérifiée.",
             ),
         ),
     )
@@ -124,8 +124,8 @@ _add(
         ),
         remedies=(
             Text(
-                "Edit the entry to use a journal, account or auxiliary account that exists in the folder, then mark it verified.",
-                "Modifiez l'écriture pour utiliser un journal, un compte ou un compte auxiliaire qui existe dans le dossier, puis marquez-la vérifiée.",
+                "Edit the entry to use a journal, account or auxiliary account that exists in the folder (for an auxiliary account under another account, put the line on the account its third party belongs to, which the detail names), then mark it verified.",
+                "Modifiez l'écriture pour utiliser un journal, un compte ou un compte auxiliaire qui existe dans le dossier (pour un compte auxiliaire rattaché à un autre compte, passez la ligne sur le compte de son tiers, que le détail indique), puis marquez-la vérifiée.",
             ),
             Text(
                 "Or create the missing journal, account or third party in the ledger, then mark the entry verified: it is resent as it is.",
@@ -141,8 +141,8 @@ _add(
         seed_error="6",
         message="The fiscal year ({year}) is not part of the last 2 open fiscal years",
         when=Text(
-            "the date is in a closed fiscal year, in an open one that is not one of the two latest open ones, or before every fiscal year",
-            "la date tombe dans un exercice clos, dans un exercice ouvert qui n'est pas l'un des deux derniers ouverts, ou avant tout exercice",
+            "the date is in a closed fiscal year, in an open one that is not one of the two latest open ones, before every fiscal year, between two fiscal years, or the folder has no fiscal year",
+            "la date tombe dans un exercice clos, dans un exercice ouvert qui n'est pas l'un des deux derniers ouverts, avant tout exercice, entre deux exercices, ou le dossier n'a aucun exercice",
         ),
         cause=Text(
             "The entry's date falls in a fiscal year that is not one of the two most recent open fiscal years of the ledger's folder.",
@@ -280,8 +280,8 @@ _add(
         ),
         remedies=(
             Text(
-                "In the ledger, allow the import of entries without analytics, then mark the entry verified: it is resent at the next synchronization.",
-                "Dans le logiciel comptable, autorisez l'import d'écritures sans analytique, puis marquez l'écriture vérifiée : elle sera renvoyée à la prochaine synchronisation.",
+                "When the line carries no analytic allocation at all: in the ledger, allow the import of entries without analytics, then mark the entry verified: it is resent at the next synchronization.",
+                "Quand la ligne ne porte aucune ventilation analytique : dans le logiciel comptable, autorisez l'import d'écritures sans analytique, puis marquez l'écriture vérifiée : elle sera renvoyée à la prochaine synchronisation.",
             ),
             Text(
                 "Or edit the entry to allocate the line on every axis of the folder, with sections that exist, then mark it verified.",
@@ -330,13 +330,17 @@ _add(
             "une écriture est renvoyée sous la même clé d'idempotence avec un autre contenu",
         ),
         cause=Text(
-            "The ledger already posted this entry (same id and revision) with different content; posted entries are never changed.",
-            "Le logiciel comptable a déjà comptabilisé cette écriture (même identifiant et révision) avec un autre contenu ; une écriture comptabilisée n'est jamais modifiée.",
+            "The ledger already posted an entry under this idempotency key (the same id, and from the workspace the same revision) with other content. A posted entry is never changed, so the new content is not posted.",
+            "Le logiciel comptable a déjà comptabilisé une écriture sous cette clé d'idempotence (le même identifiant et, depuis l'espace de travail, la même révision) avec un autre contenu. Une écriture comptabilisée n'est jamais modifiée : le nouveau contenu n'est donc pas comptabilisé.",
         ),
         remedies=(
             Text(
-                "Send the correction as a new revision (edit the entry in the workspace) or under a new id; to undo the posted entry, post a reversing entry.",
-                "Envoyez la correction comme nouvelle révision (modifiez l'écriture dans l'espace de travail) ou sous un nouvel identifiant ; pour annuler l'écriture comptabilisée, passez une écriture d'extourne.",
+                "Leave the posted entry as it is. To correct it, post new entries under new ids: a reversing entry that cancels it, then the corrected entry.",
+                "Laissez l'écriture comptabilisée telle quelle. Pour la corriger, passez de nouvelles écritures sous de nouveaux identifiants : une écriture d'extourne qui l'annule, puis l'écriture corrigée.",
+            ),
+            Text(
+                "If the content was changed by mistake, send the entry again exactly as posted: the ledger answers its first result again (the same entry number, marked as a replay).",
+                "Si le contenu a été modifié par erreur, renvoyez l'écriture exactement telle qu'elle a été comptabilisée : le logiciel comptable redonne sa première réponse (le même numéro d'écriture, signalée comme rejouée).",
             ),
         ),
     )

@@ -114,8 +114,14 @@ def _duplicates(items: Sequence[object], key: str, where: str) -> list[Problem]:
     return problems
 
 
-def consistency_problems(setup: FolderSetup) -> list[Problem]:
-    """What a well-typed setup can still get wrong: duplicates, reversed or overlapping dates."""
+def consistency_problems(
+    setup: FolderSetup, ill_typed: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """What a well-typed setup can still get wrong: duplicates, reversed or overlapping dates.
+
+    `ill_typed` names the sections that failed validation (left at their defaults here), so
+    that checks needing them are skipped rather than reported wrongly.
+    """
     problems: list[Problem] = []
     if setup.siren is not None and not _SIREN.match(setup.siren):
         problems.append(Problem("siren", f"a SIREN is 9 digits, got {setup.siren!r}"))
@@ -144,7 +150,7 @@ def consistency_problems(setup: FolderSetup) -> list[Problem]:
             )
     accounts = {account.number for account in setup.accounts}
     for index, party in enumerate(setup.third_parties):
-        if party.account not in accounts:
+        if "accounts" not in ill_typed and party.account not in accounts:
             problems.append(
                 Problem(
                     f"third_parties[{index}].account",
@@ -178,8 +184,28 @@ def parse_setup(raw: object, *, source: str = "setup document") -> FolderSetup:
     try:
         setup = FolderSetup.model_validate(raw)
     except ValidationError as error:
-        raise MalformedDocument(problems_from_validation(error), source=source) from None
+        problems = problems_from_validation(error)
+        problems += _problems_of_the_well_typed_sections(raw, error)
+        raise MalformedDocument(problems, source=source) from None
     problems = consistency_problems(setup)
     if problems:
         raise MalformedDocument(problems, source=source)
     return setup
+
+
+def _problems_of_the_well_typed_sections(raw: object, error: ValidationError) -> list[Problem]:
+    """Consistency problems of the sections that did validate, so one round lists them all."""
+    if not isinstance(raw, dict):
+        return []
+    ill_typed = frozenset(str(item["loc"][0]) for item in error.errors() if item["loc"])
+    fields = FolderSetup.model_fields
+    aliases = {field.alias or name for name, field in fields.items()}
+    well_typed = {key: value for key, value in raw.items() if key in aliases and key not in ill_typed}
+    well_typed.setdefault("folder", "?")
+    if "folder" in ill_typed:
+        well_typed["folder"] = "?"
+    try:
+        partial = FolderSetup.model_validate(well_typed)
+    except ValidationError:
+        return []
+    return consistency_problems(partial, ill_typed)

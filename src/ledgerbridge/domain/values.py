@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 CENT = Decimal("0.01")
 _MAX_INTEGER_DIGITS = 15  # fits integer cents in a signed 64-bit column
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:\.\d{1,2})?")  # the common case, taken without more ado
 
 
 def parse_amount(value: object) -> Decimal | None:
@@ -22,6 +23,8 @@ def parse_amount(value: object) -> Decimal | None:
     """
     if value is None or value == "":
         return None
+    if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
+        return Decimal(value)
     if isinstance(value, (bool, float)):
         raise PydanticCustomError(
             "amount_type",

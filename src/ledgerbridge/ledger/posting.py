@@ -1,0 +1,316 @@
+"""Posting a batch: check each entry, number and store the accepted ones, exactly once per key.
+
+The whole batch is one transaction with the folder locked. Entries are read in chunks so
+a stream of any length never sits in memory; per chunk, one query finds the keys already
+posted and a few executemany store the new entries, lines and allocations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import islice
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ledgerbridge.domain.check import check_entry
+from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.findings import CheckResult, Finding
+from ledgerbridge.domain.fingerprint import fingerprint
+from ledgerbridge.domain.folder_index import FolderIndex
+from ledgerbridge.ledger.bulk import BulkInsert
+from ledgerbridge.ledger.folders import find_folder
+from ledgerbridge.ledger.tables import (
+    entry_counters,
+    posted_allocations,
+    posted_entries,
+    posted_lines,
+)
+
+EntryKey = Callable[[Entry], str]
+
+
+@dataclass(frozen=True, slots=True)
+class PostingSummary:
+    """What a batch did: entries newly posted, answered again (replays), rejected."""
+
+    folder: str
+    accepted: int = 0
+    replayed: int = 0
+    rejected: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.accepted + self.replayed + self.rejected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "accepted": self.accepted,
+            "replayed": self.replayed,
+            "rejected": self.rejected,
+        }
+
+
+class PostedKey(NamedTuple):
+    fingerprint: str
+    fiscal_year: str
+    number: int
+
+
+def idempotency_conflict(entry: Entry, key: str, posted: PostedKey) -> CheckResult:
+    finding = Finding(
+        "idempotency_conflict",
+        None,
+        f"key {key!r} was already posted as entry {posted.number} of fiscal year"
+        f" {posted.fiscal_year} with other content; posted entries are never changed",
+        (("number", str(posted.number)),),
+    )
+    return CheckResult(id=entry.id, findings=(finding,))
+
+
+def post_batch(
+    connection: Connection,
+    folder: str,
+    entries: Iterable[Entry],
+    *,
+    key: EntryKey,
+    on_result: Callable[[CheckResult], None],
+    chunk_size: int,
+    posted_at: datetime,
+) -> PostingSummary:
+    """Check and post `entries` in the connection's transaction; the caller commits."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    target = find_folder(connection, folder, lock=True)
+    batch = _Batch(connection, target.id, FolderIndex.of(target.setup), posted_at)
+    for chunk in _chunks(entries, chunk_size):
+        for result in batch.post_chunk(chunk, key):
+            on_result(result)
+    batch.save_counters()
+    return PostingSummary(
+        folder=folder, accepted=batch.accepted, replayed=batch.replayed, rejected=batch.rejected
+    )
+
+
+def _chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
+    iterator = iter(entries)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+_KNOWN_KEYS = sa.select(
+    posted_entries.c.key,
+    posted_entries.c.fingerprint,
+    posted_entries.c.fiscal_year,
+    posted_entries.c.number,
+).where(
+    posted_entries.c.folder_id == sa.bindparam("folder_id"),
+    posted_entries.c.key.in_(sa.bindparam("keys", expanding=True)),
+)
+_NEW_ENTRY_IDS = sa.select(posted_entries.c.number, posted_entries.c.id).where(
+    posted_entries.c.folder_id == sa.bindparam("folder_id"),
+    posted_entries.c.fiscal_year == sa.bindparam("fiscal_year"),
+    posted_entries.c.number.between(sa.bindparam("first"), sa.bindparam("last")),
+)
+ENTRY_COLUMNS = (
+    "folder_id",
+    "fiscal_year",
+    "number",
+    "key",
+    "fingerprint",
+    "entry_id",
+    "journal",
+    "date",
+    "reference",
+    "label",
+    "posted_at",
+)
+LINE_COLUMNS = ("entry", "line", "account", "auxiliary", "label", "debit", "credit")
+ALLOCATION_COLUMNS = ("entry", "line", "position", "axis", "section", "amount")
+
+
+class _NewEntry(NamedTuple):
+    entry: Entry
+    fiscal_year: str
+    number: int
+    row: tuple[Any, ...]
+
+
+class _Batch:
+    """The state of one batch: the folder's index, its numbering, and the counts so far."""
+
+    def __init__(
+        self, connection: Connection, folder_id: int, index: FolderIndex, posted_at: datetime
+    ) -> None:
+        self.connection = connection
+        self.folder_id = folder_id
+        self.index = index
+        self.insert_entries = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
+        self.insert_lines = BulkInsert(connection, posted_lines, LINE_COLUMNS)
+        self.insert_allocations = BulkInsert(connection, posted_allocations, ALLOCATION_COLUMNS)
+        self.date_value = self.insert_entries.converter("date")
+        self.posted_at = self.insert_entries.converter("posted_at")(posted_at)
+        self.last_numbers: dict[str, int] = {
+            row.fiscal_year: row.last_number
+            for row in connection.execute(
+                sa.select(entry_counters.c.fiscal_year, entry_counters.c.last_number).where(
+                    entry_counters.c.folder_id == folder_id
+                )
+            )
+        }
+        self.counters_found = frozenset(self.last_numbers)
+        self.numbered: set[str] = set()  # fiscal years whose counter this batch moves
+        self.fiscal_year_of_day: dict[date, str] = {}
+        self.accepted = self.replayed = self.rejected = 0
+
+    def post_chunk(self, chunk: list[Entry], key: EntryKey) -> list[CheckResult]:
+        """Results in the chunk's order, once its new entries are stored."""
+        keys = [key(entry) for entry in chunk]
+        known: dict[str, PostedKey] = {
+            row.key: PostedKey(row.fingerprint, row.fiscal_year, row.number)
+            for row in self.connection.execute(
+                _KNOWN_KEYS, {"folder_id": self.folder_id, "keys": list(set(keys))}
+            )
+        }
+        results: list[CheckResult] = []
+        new_entries: list[_NewEntry] = []
+        for entry, entry_key in zip(chunk, keys, strict=True):
+            posted = known.get(entry_key)
+            if posted is not None:
+                # Posted already (by an earlier batch or earlier in this one): whatever the
+                # setup says now, the answer is the first one, or a conflict.
+                if fingerprint(entry) == posted.fingerprint:
+                    results.append(
+                        CheckResult(
+                            id=entry.id,
+                            entry_number=posted.number,
+                            fiscal_year=posted.fiscal_year,
+                            replay=True,
+                        )
+                    )
+                    self.replayed += 1
+                else:
+                    results.append(idempotency_conflict(entry, entry_key, posted))
+                    self.rejected += 1
+                continue
+            result = check_entry(entry, self.index)
+            if not result.accepted:
+                results.append(result)
+                self.rejected += 1
+                continue
+            fiscal_year, number = self._next_number(entry)
+            entry_fingerprint = fingerprint(entry)
+            known[entry_key] = PostedKey(entry_fingerprint, fiscal_year, number)
+            row = (
+                self.folder_id,
+                fiscal_year,
+                number,
+                entry_key,
+                entry_fingerprint,
+                entry.id,
+                entry.journal,
+                self.date_value(entry.date),
+                entry.reference or None,
+                entry.label or None,
+                self.posted_at,
+            )
+            new_entries.append(_NewEntry(entry, fiscal_year, number, row))
+            results.append(CheckResult(id=entry.id, entry_number=number, fiscal_year=fiscal_year))
+            self.accepted += 1
+        if new_entries:
+            self._store(new_entries)
+        return results
+
+    def _next_number(self, entry: Entry) -> tuple[str, int]:
+        day = entry.date
+        assert day is not None  # an accepted entry has a date
+        fiscal_year = self.fiscal_year_of_day.get(day)
+        if fiscal_year is None:
+            year = self.index.fiscal_year_of(day)
+            assert year is not None  # an accepted entry's date is in an open fiscal year
+            fiscal_year = self.fiscal_year_of_day[day] = year.code
+        number = self.last_numbers.get(fiscal_year, 0) + 1
+        self.last_numbers[fiscal_year] = number
+        self.numbered.add(fiscal_year)
+        return fiscal_year, number
+
+    def _store(self, new_entries: list[_NewEntry]) -> None:
+        self.insert_entries.insert([new.row for new in new_entries])
+        ids = self._ids_of(new_entries)
+        lines: list[tuple[Any, ...]] = []
+        allocations: list[tuple[Any, ...]] = []
+        for new in new_entries:
+            entry_pk = ids[new.fiscal_year, new.number]
+            for number, line in enumerate(new.entry.lines or (), 1):
+                debit, credit = line.debit, line.credit
+                lines.append(
+                    (
+                        entry_pk,
+                        number,
+                        line.account,
+                        line.auxiliary or None,
+                        line.label or None,
+                        int(debit * 100) if debit else 0,
+                        int(credit * 100) if credit else 0,
+                    )
+                )
+                if line.analytics:
+                    for position, allocation in enumerate(line.analytics, 1):
+                        amount = allocation.amount
+                        allocations.append(
+                            (
+                                entry_pk,
+                                number,
+                                position,
+                                allocation.axis,
+                                allocation.section,
+                                int(amount * 100) if amount else 0,
+                            )
+                        )
+        self.insert_lines.insert(lines)
+        self.insert_allocations.insert(allocations)
+
+    def _ids_of(self, new_entries: list[_NewEntry]) -> dict[tuple[str, int], int]:
+        """The ids the database gave the chunk's entries, read back by their numbers."""
+        numbers: dict[str, list[int]] = {}
+        for new in new_entries:
+            numbers.setdefault(new.fiscal_year, []).append(new.number)
+        ids: dict[tuple[str, int], int] = {}
+        for fiscal_year, posted in numbers.items():
+            for row in self.connection.execute(
+                _NEW_ENTRY_IDS,
+                {
+                    "folder_id": self.folder_id,
+                    "fiscal_year": fiscal_year,
+                    "first": posted[0],
+                    "last": posted[-1],
+                },
+            ):
+                ids[fiscal_year, row.number] = row.id
+        return ids
+
+    def save_counters(self) -> None:
+        updates = [
+            {"b_fiscal_year": year, "b_last_number": self.last_numbers[year]}
+            for year in sorted(self.numbered & self.counters_found)
+        ]
+        inserts = [
+            {"folder_id": self.folder_id, "fiscal_year": year, "last_number": self.last_numbers[year]}
+            for year in sorted(self.numbered - self.counters_found)
+        ]
+        if updates:
+            self.connection.execute(
+                entry_counters.update()
+                .where(
+                    entry_counters.c.folder_id == self.folder_id,
+                    entry_counters.c.fiscal_year == sa.bindparam("b_fiscal_year"),
+                )
+                .values(last_number=sa.bindparam("b_last_number")),
+                updates,
+            )
+        if inserts:
+            self.connection.execute(entry_counters.insert(), inserts)

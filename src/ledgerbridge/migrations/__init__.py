@@ -1,0 +1,1 @@
+"""The database's schema history (Alembic), shipped in the package and applied on first use."""

@@ -1,0 +1,1 @@
+"""One module per migration; parts that own tables add theirs here."""

@@ -1,0 +1,55 @@
+"""Running the `ledgerbridge` command in-process, as a user types it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledgerbridge.cli.app import run
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Cli:
+    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.home = home
+        self._capsys = capsys
+
+    def __call__(self, *args: str | Path) -> Outcome:
+        self._capsys.readouterr()
+        code = run(["--home", str(self.home), *map(str, args)])
+        captured = self._capsys.readouterr()
+        assert "Traceback" not in captured.err
+        return Outcome(code, captured.out, captured.err)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.delenv("LEDGERBRIDGE_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return Cli(tmp_path / "home", capsys)
+
+
+@pytest.fixture
+def setup_file() -> Path:
+    return DATA / "e2e_setup.json"
+
+
+@pytest.fixture
+def entries_file() -> Path:
+    return DATA / "e2e_entries.json"

@@ -1,0 +1,181 @@
+"""The ledger's verbs end to end: verdicts, exit codes, JSON shapes, refusals without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import Cli
+
+
+def test_check_prints_each_verdict_with_the_failing_line_and_its_remedy(
+    cli: Cli, setup_file: Path, entries_file: Path
+) -> None:
+    outcome = cli("ledger", "check", "--setup", setup_file, entries_file)
+    assert outcome.code == 0
+    assert "✓ ok-edf  accepted" in outcome.out
+    assert "✗ err-collective  rejected  collective_account: Account (401000) or other is collective" in outcome.out
+    assert "line 2   line 2 uses collective account 401000 without an auxiliary account" in outcome.out
+    assert "fix      Edit the entry and add the missing auxiliary account" in outcome.out
+    assert "2 accepted, 1 rejected" in outcome.err
+
+
+def test_check_json_is_one_object_of_results_in_the_shape_of_the_spec(
+    cli: Cli, setup_file: Path, entries_file: Path
+) -> None:
+    outcome = cli("ledger", "check", "--json", "--setup", setup_file, entries_file)
+    results = outcome.json["results"]
+    assert [r["id"] for r in results] == ["ok-edf", "err-collective", "ok-small"]
+    assert results[0] == {"id": "ok-edf", "status": "accepted", "code": None, "message": None, "findings": []}
+    assert results[1]["findings"] == [
+        {
+            "code": "collective_account",
+            "line": 2,
+            "message": "Account (401000) or other is collective",
+            "detail": "line 2 uses collective account 401000 without an auxiliary account",
+        }
+    ]
+
+
+def test_check_stores_nothing(cli: Cli, setup_file: Path, entries_file: Path) -> None:
+    cli("ledger", "check", "--setup", setup_file, entries_file)
+    assert cli("ledger", "entries", "ACME").code == 1  # the folder was never created
+
+
+def test_global_options_are_accepted_anywhere(cli: Cli, setup_file: Path, entries_file: Path) -> None:
+    outcome = cli("ledger", "check", "--setup", setup_file, entries_file, "--json")
+    assert outcome.code == 0
+    assert len(outcome.json["results"]) == 3
+
+
+def test_post_numbers_entries_and_a_second_post_replays_them(
+    cli: Cli, setup_file: Path, entries_file: Path
+) -> None:
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    first = cli("ledger", "post", "ACME", entries_file, "--json")
+    assert first.code == 0
+    by_id = {r["id"]: r for r in first.json["results"]}
+    assert by_id["ok-edf"]["entry_number"] == 1
+    assert by_id["ok-edf"]["fiscal_year"] == "2026"
+    assert by_id["ok-small"]["entry_number"] == 1
+    assert by_id["ok-small"]["fiscal_year"] == "2025"
+    assert by_id["err-collective"]["status"] == "rejected"
+    assert "entry_number" not in by_id["err-collective"]
+
+    second = cli("ledger", "post", "ACME", entries_file, "--json")
+    replays = {r["id"]: r for r in second.json["results"]}
+    assert replays["ok-edf"]["replay"] is True
+    assert replays["ok-edf"]["entry_number"] == 1
+
+    listed = cli("ledger", "entries", "ACME", "--json").json["entries"]
+    assert sorted((e["fiscal_year"], e["number"], e["id"]) for e in listed) == [
+        ("2025", 1, "ok-small"),
+        ("2026", 1, "ok-edf"),
+    ]
+    edf = next(e for e in listed if e["id"] == "ok-edf")
+    assert [line["account"] for line in edf["lines"]] == ["606100", "445660", "401000"]
+
+
+def test_post_of_the_same_id_with_other_content_is_an_idempotency_conflict(
+    cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
+) -> None:
+    cli("ledger", "apply", "--setup", setup_file)
+    cli("ledger", "post", "ACME", entries_file)
+    batch = json.loads(entries_file.read_text())
+    batch["entries"] = [batch["entries"][2]]
+    batch["entries"][0]["lines"][0]["debit"] = "2.00"
+    batch["entries"][0]["lines"][1]["credit"] = "2.00"
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(batch))
+    result = cli("ledger", "post", "ACME", changed, "--json").json["results"][0]
+    assert result["status"] == "rejected"
+    assert result["code"] == "idempotency_conflict"
+    assert "1" in result["message"]
+
+
+def test_malformed_document_is_refused_whole_with_every_problem_and_exit_2(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    cli("ledger", "apply", "--setup", setup_file)
+    bad = tmp_path / "bad.json"
+    good = {"id": "fine", "journal": "ACH", "date": "2026-01-02",
+            "lines": [{"account": "445660", "debit": "1.00"}, {"account": "401000", "auxiliary": "FEDF", "credit": "1.00"}]}
+    bad.write_text(json.dumps({"folder": "ACME", "entries": [
+        good,
+        {"id": "x", "date": "2025-13-01", "lines": [{"account": "445660", "debt": "1.00", "credit": "1.005"}]},
+    ]}))
+    outcome = cli("ledger", "post", "ACME", bad)
+    assert outcome.code == 2
+    assert "entries[1].date" in outcome.err
+    assert "entries[1].lines[0].debt: unknown field" in outcome.err
+    assert "entries[1].lines[0].credit: 3 decimals, at most 2 allowed" in outcome.err
+    assert outcome.out == ""
+    assert cli("ledger", "entries", "ACME", "--json").json["entries"] == []
+
+
+def test_a_batch_for_another_folder_is_malformed(cli: Cli, setup_file: Path, entries_file: Path) -> None:
+    cli("ledger", "apply", "--setup", setup_file)
+    setup = json.loads(setup_file.read_text())
+    setup["folder"] = "OTHER"
+    other = Path("other.json")
+    other.write_text(json.dumps(setup))
+    cli("ledger", "apply", "--setup", other)
+    outcome = cli("ledger", "post", "OTHER", entries_file, "--json")
+    assert outcome.code == 2
+    assert outcome.json["error"]["problems"][0]["path"] == "folder"
+
+
+def test_unknown_folder_is_refused_with_exit_1(cli: Cli, entries_file: Path) -> None:
+    outcome = cli("ledger", "post", "NOPE", entries_file)
+    assert outcome.code == 1
+    assert "NOPE" in outcome.err
+
+
+def test_bad_usage_exits_2(cli: Cli, setup_file: Path) -> None:
+    assert cli("ledger", "check", "--setup", setup_file, "missing.json").code == 2
+    assert cli("ledger", "nonsense").code == 2
+
+
+def test_yaml_setup_and_entries_are_read_with_decimals(cli: Cli, tmp_path: Path) -> None:
+    setup = tmp_path / "setup.yaml"
+    setup.write_text(
+        "folder: Y\nfiscal_years:\n  - {code: '2026', start: 2026-01-01, end: 2026-12-31}\n"
+        "journals:\n  - {code: BQ, kind: bank}\naccounts:\n  - {number: '512000'}\n  - {number: '627000'}\n"
+    )
+    entries = tmp_path / "entries.yaml"
+    entries.write_text(
+        "folder: Y\nentries:\n  - id: fee\n    journal: BQ\n    date: 2026-02-01\n    lines:\n"
+        "      - {account: '627000', debit: 0.10}\n      - {account: '512000', credit: 0.1}\n"
+    )
+    outcome = cli("ledger", "check", "--json", "--setup", setup, entries)
+    assert outcome.json["results"][0]["status"] == "accepted"
+
+
+def test_export_fec_writes_the_file_named_after_siren_and_year_end(
+    cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
+) -> None:
+    cli("ledger", "apply", "--setup", setup_file)
+    cli("ledger", "post", "ACME", entries_file)
+    outcome = cli("ledger", "export-fec", "ACME")
+    assert outcome.code == 0
+    fec = tmp_path / "552100554FEC20261231.txt"
+    rows = fec.read_text(encoding="utf-8").splitlines()
+    assert rows[0].split("|")[:4] == ["JournalCode", "JournalLib", "EcritureNum", "EcritureDate"]
+    assert len(rows) == 1 + 3
+    assert rows[1].split("|")[11] == "100,00"
+
+
+def test_the_installed_command_never_prints_a_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"folder": "ACME", "entries": [ {"id": ')
+    process = subprocess.run(
+        [sys.executable, "-m", "ledgerbridge", "--home", str(tmp_path / "h"), "ledger", "check",
+         "--setup", str(Path(__file__).parent.parent / "data" / "e2e_setup.json"), str(broken)],
+        capture_output=True, text=True, check=False,
+    )
+    assert process.returncode == 2
+    assert "not valid JSON" in process.stderr
+    assert "Traceback" not in process.stderr
+    assert process.stdout == ""
