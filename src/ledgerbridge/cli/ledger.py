@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -149,23 +150,17 @@ def export_fec(
         )
         return
     directory = Path(output).parent if output else Path.cwd()
-    with tempfile.NamedTemporaryFile(
-        "w",
-        encoding="utf-8",
-        newline="",
-        dir=directory,
-        prefix=".fec-",
-        suffix=".tmp",
-        delete=False,
-    ) as spool:
-        try:
-            export = ledger.export_fec(folder, spool, fiscal_year)
-        except BaseException:
-            spool.close()
-            Path(spool.name).unlink()
-            raise
+    handle, name = tempfile.mkstemp(dir=directory, prefix=".fec-", suffix=".tmp")
+    os.close(handle)
+    spool = Path(name)
+    try:
+        with spool.open("w", encoding="utf-8", newline="") as out:
+            export = ledger.export_fec(folder, out, fiscal_year)
+    except BaseException:
+        spool.unlink()
+        raise
     target = Path(output) if output else directory / export.file_name
-    Path(spool.name).replace(target)
+    spool.replace(target)
     if is_json():
         emit({"export": {**export.as_dict(), "path": str(target)}})
     say(

@@ -200,7 +200,9 @@ def _problems_of_the_well_typed_sections(raw: object, error: ValidationError) ->
     ill_typed = frozenset(str(item["loc"][0]) for item in error.errors() if item["loc"])
     fields = FolderSetup.model_fields
     aliases = {field.alias or name for name, field in fields.items()}
-    well_typed = {key: value for key, value in raw.items() if key in aliases and key not in ill_typed}
+    well_typed = {
+        key: value for key, value in raw.items() if key in aliases and key not in ill_typed
+    }
     well_typed.setdefault("folder", "?")
     if "folder" in ill_typed:
         well_typed["folder"] = "?"

@@ -67,7 +67,9 @@ class Orphan:
     def describe(self) -> str:
         entries = f"{self.entries} posted {'entry' if self.entries == 1 else 'entries'}"
         lines = f"{self.lines} {'line' if self.lines == 1 else 'lines'}"
-        return f"{self.kind} {self.code} is {self.change}, but {entries} ({lines}) use it: {self.fix}"
+        return (
+            f"{self.kind} {self.code} is {self.change}, but {entries} ({lines}) use it: {self.fix}"
+        )
 
 
 class OrphanedPostedLines(LedgerRefusal):

@@ -92,9 +92,7 @@ def export_fec(
             posted_lines.c.debit,
             posted_lines.c.credit,
         )
-        .select_from(
-            posted_lines.join(posted_entries, posted_lines.c.entry == posted_entries.c.id)
-        )
+        .select_from(posted_lines.join(posted_entries, posted_lines.c.entry == posted_entries.c.id))
         .where(
             posted_entries.c.folder_id == folder.id,
             posted_entries.c.fiscal_year == fiscal_year,

@@ -165,9 +165,7 @@ def _item_changes(before: FolderSetup, after: FolderSetup) -> dict[str, ItemChan
         "fiscal_years": _count_changes(
             _keyed(before.fiscal_years, "code"), _keyed(after.fiscal_years, "code")
         ),
-        "journals": _count_changes(
-            _keyed(before.journals, "code"), _keyed(after.journals, "code")
-        ),
+        "journals": _count_changes(_keyed(before.journals, "code"), _keyed(after.journals, "code")),
         "accounts": _count_changes(
             _keyed(before.accounts, "number"), _keyed(after.accounts, "number")
         ),
@@ -236,9 +234,7 @@ def find_orphans(
             )
         )
     for code in sorted(old_years.keys() & new_years.keys()):
-        orphan = _fiscal_year_dates_orphan(
-            connection, folder_id, old_years[code], new_years[code]
-        )
+        orphan = _fiscal_year_dates_orphan(connection, folder_id, old_years[code], new_years[code])
         if orphan is not None:
             orphans.append(orphan)
 
@@ -309,9 +305,7 @@ def _fiscal_year_dates_orphan(
             sa.func.min(posted_entries.c.date),
             sa.func.max(posted_entries.c.date),
         )
-        .select_from(
-            posted_lines.join(posted_entries, posted_lines.c.entry == posted_entries.c.id)
-        )
+        .select_from(posted_lines.join(posted_entries, posted_lines.c.entry == posted_entries.c.id))
         .where(
             posted_entries.c.folder_id == folder_id,
             posted_entries.c.fiscal_year == before.code,

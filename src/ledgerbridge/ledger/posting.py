@@ -111,12 +111,8 @@ _KNOWN_KEYS = sa.select(
     posted_entries.c.folder_id == sa.bindparam("folder_id"),
     posted_entries.c.key.in_(sa.bindparam("keys", expanding=True)),
 )
-_NEW_ENTRY_IDS = sa.select(posted_entries.c.number, posted_entries.c.id).where(
-    posted_entries.c.folder_id == sa.bindparam("folder_id"),
-    posted_entries.c.fiscal_year == sa.bindparam("fiscal_year"),
-    posted_entries.c.number.between(sa.bindparam("first"), sa.bindparam("last")),
-)
 ENTRY_COLUMNS = (
+    "id",
     "folder_id",
     "fiscal_year",
     "number",
@@ -133,11 +129,35 @@ LINE_COLUMNS = ("entry", "line", "account", "auxiliary", "label", "debit", "cred
 ALLOCATION_COLUMNS = ("entry", "line", "position", "axis", "section", "amount")
 
 
-class _NewEntry(NamedTuple):
-    entry: Entry
-    fiscal_year: str
-    number: int
-    row: tuple[Any, ...]
+class EntryIds:
+    """Ids for new posted entries, known before they are inserted so their lines can follow."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.postgresql = connection.dialect.name == "postgresql"
+        self.last_id: int | None = None
+
+    def reserve(self, count: int) -> list[int]:
+        if self.postgresql:
+            return list(
+                self.connection.scalars(
+                    sa.text(
+                        "SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id'))"
+                        " FROM generate_series(1, :count)"
+                    ),
+                    {"count": count},
+                )
+            )
+        # SQLite: the batch holds the database's write lock from its start, so nobody
+        # else inserts between reading the largest id and using the ones after it.
+        if self.last_id is None:
+            self.last_id = self.connection.scalar(
+                sa.select(sa.func.coalesce(sa.func.max(posted_entries.c.id), 0))
+            )
+            assert self.last_id is not None
+        first = self.last_id + 1
+        self.last_id += count
+        return list(range(first, first + count))
 
 
 class _Batch:
@@ -152,6 +172,7 @@ class _Batch:
         self.insert_entries = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
         self.insert_lines = BulkInsert(connection, posted_lines, LINE_COLUMNS)
         self.insert_allocations = BulkInsert(connection, posted_allocations, ALLOCATION_COLUMNS)
+        self.entry_ids = EntryIds(connection)
         self.date_value = self.insert_entries.converter("date")
         self.posted_at = self.insert_entries.converter("posted_at")(posted_at)
         self.last_numbers: dict[str, int] = {
@@ -177,7 +198,7 @@ class _Batch:
             )
         }
         results: list[CheckResult] = []
-        new_entries: list[_NewEntry] = []
+        new_entries: list[tuple[Entry, tuple[Any, ...]]] = []
         for entry, entry_key in zip(chunk, keys, strict=True):
             posted = known.get(entry_key)
             if posted is not None:
@@ -218,7 +239,7 @@ class _Batch:
                 entry.label or None,
                 self.posted_at,
             )
-            new_entries.append(_NewEntry(entry, fiscal_year, number, row))
+            new_entries.append((entry, row))
             results.append(CheckResult(id=entry.id, entry_number=number, fiscal_year=fiscal_year))
             self.accepted += 1
         if new_entries:
@@ -238,14 +259,15 @@ class _Batch:
         self.numbered.add(fiscal_year)
         return fiscal_year, number
 
-    def _store(self, new_entries: list[_NewEntry]) -> None:
-        self.insert_entries.insert([new.row for new in new_entries])
-        ids = self._ids_of(new_entries)
+    def _store(self, new_entries: list[tuple[Entry, tuple[Any, ...]]]) -> None:
+        ids = self.entry_ids.reserve(len(new_entries))
+        self.insert_entries.insert(
+            [(entry_pk, *row) for entry_pk, (_, row) in zip(ids, new_entries, strict=True)]
+        )
         lines: list[tuple[Any, ...]] = []
         allocations: list[tuple[Any, ...]] = []
-        for new in new_entries:
-            entry_pk = ids[new.fiscal_year, new.number]
-            for number, line in enumerate(new.entry.lines or (), 1):
+        for entry_pk, (entry, _) in zip(ids, new_entries, strict=True):
+            for number, line in enumerate(entry.lines or (), 1):
                 debit, credit = line.debit, line.credit
                 lines.append(
                     (
@@ -274,32 +296,17 @@ class _Batch:
         self.insert_lines.insert(lines)
         self.insert_allocations.insert(allocations)
 
-    def _ids_of(self, new_entries: list[_NewEntry]) -> dict[tuple[str, int], int]:
-        """The ids the database gave the chunk's entries, read back by their numbers."""
-        numbers: dict[str, list[int]] = {}
-        for new in new_entries:
-            numbers.setdefault(new.fiscal_year, []).append(new.number)
-        ids: dict[tuple[str, int], int] = {}
-        for fiscal_year, posted in numbers.items():
-            for row in self.connection.execute(
-                _NEW_ENTRY_IDS,
-                {
-                    "folder_id": self.folder_id,
-                    "fiscal_year": fiscal_year,
-                    "first": posted[0],
-                    "last": posted[-1],
-                },
-            ):
-                ids[fiscal_year, row.number] = row.id
-        return ids
-
     def save_counters(self) -> None:
         updates = [
             {"b_fiscal_year": year, "b_last_number": self.last_numbers[year]}
             for year in sorted(self.numbered & self.counters_found)
         ]
         inserts = [
-            {"folder_id": self.folder_id, "fiscal_year": year, "last_number": self.last_numbers[year]}
+            {
+                "folder_id": self.folder_id,
+                "fiscal_year": year,
+                "last_number": self.last_numbers[year],
+            }
             for year in sorted(self.numbered - self.counters_found)
         ]
         if updates:

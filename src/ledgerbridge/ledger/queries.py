@@ -98,9 +98,7 @@ class PostedEntry:
         }
 
 
-def fiscal_years_in_order(
-    setup: FolderSetup, only: str | None = None
-) -> list[str]:
+def fiscal_years_in_order(setup: FolderSetup, only: str | None = None) -> list[str]:
     """The folder's fiscal years by start date, or just `only`, refused when unknown."""
     codes = [year.code for year in sorted(setup.fiscal_years, key=lambda year: year.start)]
     if only is None:
@@ -149,7 +147,9 @@ def _with_lines(connection: Connection, page: Sequence[sa.Row[Any]]) -> Iterator
     for row in connection.execute(
         sa.select(posted_allocations)
         .where(posted_allocations.c.entry.in_(ids))
-        .order_by(posted_allocations.c.entry, posted_allocations.c.line, posted_allocations.c.position)
+        .order_by(
+            posted_allocations.c.entry, posted_allocations.c.line, posted_allocations.c.position
+        )
     ):
         allocations[row.entry, row.line].append(
             PostedAllocation(row.axis, row.section, amount_of(row.amount))

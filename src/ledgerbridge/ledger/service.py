@@ -36,9 +36,7 @@ class Ledger:
     business rejections of entries are results, never exceptions.
     """
 
-    def __init__(
-        self, database: Database, *, clock: Callable[[], datetime] = _utc_now
-    ) -> None:
+    def __init__(self, database: Database, *, clock: Callable[[], datetime] = _utc_now) -> None:
         self._database = database
         self._clock = clock
 

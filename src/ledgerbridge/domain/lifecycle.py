@@ -1,0 +1,110 @@
+"""The entry lifecycle of the workspace (§2): one table of allowed transitions, nothing else."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from ledgerbridge.domain.refusals import Refusal
+
+
+class Status(StrEnum):
+    TO_VERIFY = "to_verify"
+    VERIFIED = "verified"
+    SYNCHRONIZING = "synchronizing"
+    SYNCHRONIZED = "synchronized"
+    SYNC_FAILED = "sync_failed"
+    EXCLUDED = "excluded"
+
+    @property
+    def shown_as(self) -> str:
+        return _SHOWN_AS[self]
+
+
+_SHOWN_AS = {
+    Status.TO_VERIFY: "To verify",
+    Status.VERIFIED: "Verified",
+    Status.SYNCHRONIZING: "Synchronizing",
+    Status.SYNCHRONIZED: "Synchronized",
+    Status.SYNC_FAILED: "Synchronization failed",
+    Status.EXCLUDED: "Excluded",
+}
+
+
+class Action(StrEnum):
+    VERIFY = "verify"
+    SYNC = "sync"
+    POSTED = "posted"
+    REJECTED = "rejected"
+    EDIT = "edit"
+    EXCLUDE = "exclude"
+    RESTORE = "restore"
+
+
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (Status.TO_VERIFY, Action.VERIFY): Status.VERIFIED,
+    (Status.SYNC_FAILED, Action.VERIFY): Status.VERIFIED,  # the fix was made in the ledger
+    (Status.VERIFIED, Action.SYNC): Status.SYNCHRONIZING,
+    (Status.SYNCHRONIZING, Action.POSTED): Status.SYNCHRONIZED,
+    (Status.SYNCHRONIZING, Action.REJECTED): Status.SYNC_FAILED,
+    (Status.TO_VERIFY, Action.EDIT): Status.TO_VERIFY,
+    (Status.VERIFIED, Action.EDIT): Status.TO_VERIFY,
+    (Status.SYNC_FAILED, Action.EDIT): Status.TO_VERIFY,
+    (Status.TO_VERIFY, Action.EXCLUDE): Status.EXCLUDED,
+    (Status.VERIFIED, Action.EXCLUDE): Status.EXCLUDED,
+    (Status.SYNC_FAILED, Action.EXCLUDE): Status.EXCLUDED,
+    (Status.EXCLUDED, Action.RESTORE): Status.TO_VERIFY,
+}
+
+_WHY_NOT = {
+    Status.SYNCHRONIZED: "it is synchronized: the ledger posted it, and a posted entry is final",
+    Status.SYNCHRONIZING: "it is synchronizing: its batch waits in the relay, and its result must come back first",
+    Status.EXCLUDED: "it is excluded",
+}
+
+_FIX_BY_STATUS = {
+    Status.SYNCHRONIZED: "a posted entry is final: correct it in the ledger with a new entry (a reversal)",
+    Status.SYNCHRONIZING: (
+        "wait for its result: open the folder's accounting in the ledger"
+        " (`ledgerbridge ledger open FOLDER`), then try again"
+    ),
+    Status.EXCLUDED: "restore it first (`ledgerbridge entries restore FOLDER ID`)",
+}
+
+_FIX_BY_ACTION = {
+    Action.VERIFY: "only entries to verify or whose synchronization failed can be marked verified",
+    Action.SYNC: "only verified entries are sent: mark it verified first",
+    Action.POSTED: "only a synchronizing entry receives the ledger's result",
+    Action.REJECTED: "only a synchronizing entry receives the ledger's result",
+    Action.EDIT: "only entries to verify, verified or failed can be edited",
+    Action.EXCLUDE: "only entries to verify, verified or failed can be excluded",
+    Action.RESTORE: "only excluded entries can be restored",
+}
+
+
+class IllegalTransition(Refusal):
+    code = "illegal_transition"
+
+    def __init__(self, entry_id: str, status: Status, action: Action) -> None:
+        why = _WHY_NOT.get(status, f"it is {status.shown_as.lower()}")
+        fix = _FIX_BY_STATUS.get(status, _FIX_BY_ACTION[action])
+        super().__init__(f"Entry {entry_id} cannot be {_PAST[action]}: {why}.", fix=fix + ".")
+        self.entry_id, self.status, self.action = entry_id, status, action
+
+
+_PAST = {
+    Action.VERIFY: "marked verified",
+    Action.SYNC: "sent",
+    Action.POSTED: "marked synchronized",
+    Action.REJECTED: "marked failed",
+    Action.EDIT: "edited",
+    Action.EXCLUDE: "excluded",
+    Action.RESTORE: "restored",
+}
+
+
+def next_status(entry_id: str, status: Status, action: Action) -> Status:
+    """The status after `action`, or IllegalTransition saying why not and what to do."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise IllegalTransition(entry_id, status, action) from None
