@@ -16,8 +16,13 @@ def test_check_prints_each_verdict_with_the_failing_line_and_its_remedy(
     outcome = cli("ledger", "check", "--setup", setup_file, entries_file)
     assert outcome.code == 0
     assert "✓ ok-edf  accepted" in outcome.out
-    assert "✗ err-collective  rejected  collective_account: Account (401000) or other is collective" in outcome.out
-    assert "line 2   line 2 uses collective account 401000 without an auxiliary account" in outcome.out
+    assert (
+        "✗ err-collective  rejected  collective_account: Account (401000) or other is collective"
+        in outcome.out
+    )
+    assert (
+        "line 2   line 2 uses collective account 401000 without an auxiliary account" in outcome.out
+    )
     assert "fix      Edit the entry and add the missing auxiliary account" in outcome.out
     assert "2 accepted, 1 rejected" in outcome.err
 
@@ -28,7 +33,13 @@ def test_check_json_is_one_object_of_results_in_the_shape_of_the_spec(
     outcome = cli("ledger", "check", "--json", "--setup", setup_file, entries_file)
     results = outcome.json["results"]
     assert [r["id"] for r in results] == ["ok-edf", "err-collective", "ok-small"]
-    assert results[0] == {"id": "ok-edf", "status": "accepted", "code": None, "message": None, "findings": []}
+    assert results[0] == {
+        "id": "ok-edf",
+        "status": "accepted",
+        "code": None,
+        "message": None,
+        "findings": [],
+    }
     assert results[1]["findings"] == [
         {
             "code": "collective_account",
@@ -44,7 +55,9 @@ def test_check_stores_nothing(cli: Cli, setup_file: Path, entries_file: Path) ->
     assert cli("ledger", "entries", "ACME").code == 1  # the folder was never created
 
 
-def test_global_options_are_accepted_anywhere(cli: Cli, setup_file: Path, entries_file: Path) -> None:
+def test_global_options_are_accepted_anywhere(
+    cli: Cli, setup_file: Path, entries_file: Path
+) -> None:
     outcome = cli("ledger", "check", "--setup", setup_file, entries_file, "--json")
     assert outcome.code == 0
     assert len(outcome.json["results"]) == 3
@@ -100,12 +113,30 @@ def test_malformed_document_is_refused_whole_with_every_problem_and_exit_2(
 ) -> None:
     cli("ledger", "apply", "--setup", setup_file)
     bad = tmp_path / "bad.json"
-    good = {"id": "fine", "journal": "ACH", "date": "2026-01-02",
-            "lines": [{"account": "445660", "debit": "1.00"}, {"account": "401000", "auxiliary": "FEDF", "credit": "1.00"}]}
-    bad.write_text(json.dumps({"folder": "ACME", "entries": [
-        good,
-        {"id": "x", "date": "2025-13-01", "lines": [{"account": "445660", "debt": "1.00", "credit": "1.005"}]},
-    ]}))
+    good = {
+        "id": "fine",
+        "journal": "ACH",
+        "date": "2026-01-02",
+        "lines": [
+            {"account": "445660", "debit": "1.00"},
+            {"account": "401000", "auxiliary": "FEDF", "credit": "1.00"},
+        ],
+    }
+    bad.write_text(
+        json.dumps(
+            {
+                "folder": "ACME",
+                "entries": [
+                    good,
+                    {
+                        "id": "x",
+                        "date": "2025-13-01",
+                        "lines": [{"account": "445660", "debt": "1.00", "credit": "1.005"}],
+                    },
+                ],
+            }
+        )
+    )
     outcome = cli("ledger", "post", "ACME", bad)
     assert outcome.code == 2
     assert "entries[1].date" in outcome.err
@@ -115,7 +146,9 @@ def test_malformed_document_is_refused_whole_with_every_problem_and_exit_2(
     assert cli("ledger", "entries", "ACME", "--json").json["entries"] == []
 
 
-def test_a_batch_for_another_folder_is_malformed(cli: Cli, setup_file: Path, entries_file: Path) -> None:
+def test_a_batch_for_another_folder_is_malformed(
+    cli: Cli, setup_file: Path, entries_file: Path
+) -> None:
     cli("ledger", "apply", "--setup", setup_file)
     setup = json.loads(setup_file.read_text())
     setup["folder"] = "OTHER"
@@ -171,9 +204,21 @@ def test_the_installed_command_never_prints_a_traceback(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"folder": "ACME", "entries": [ {"id": ')
     process = subprocess.run(
-        [sys.executable, "-m", "ledgerbridge", "--home", str(tmp_path / "h"), "ledger", "check",
-         "--setup", str(Path(__file__).parent.parent / "data" / "e2e_setup.json"), str(broken)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "ledgerbridge",
+            "--home",
+            str(tmp_path / "h"),
+            "ledger",
+            "check",
+            "--setup",
+            str(Path(__file__).parent.parent / "data" / "e2e_setup.json"),
+            str(broken),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert process.returncode == 2
     assert "not valid JSON" in process.stderr

@@ -323,3 +323,16 @@ def test_unknown_axes_and_missing_axes_and_wrong_totals_are_all_reported_in_rule
         ("analytic_axis_missing", 2),  # REGION does not exist
         ("analytic_allocation_incorrect", 1),  # SITE: 99.00 of 100.00
     ]
+
+
+def test_missing_axes_are_reported_in_the_same_order_whatever_the_order_of_the_setups_axes(
+    check_in: CheckIn, setup_document: Document, edf_invoice: Document
+) -> None:
+    del edf_invoice["lines"][0]["analytics"]
+    _with_activity_axis(setup_document)
+    site_first = check_in(setup_document, edf_invoice)
+
+    setup_document["analytics"]["axes"].reverse()
+    activity_first = check_in(setup_document, edf_invoice)
+
+    assert activity_first.as_dict() == site_first.as_dict()

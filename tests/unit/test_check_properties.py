@@ -40,14 +40,17 @@ PROPERTIES = settings(
 @pytest.fixture(scope="module")
 def folder_setup(acme_setup: FolderSetup) -> FolderSetup:
     """ACME with a second axis and a second locked period, so the order of setup lists shows."""
-    document = acme_setup.to_document()
-    analytics: Document = document["analytics"]  # type: ignore[assignment]
-    analytics["axes"].append(
+    document = _as_document(acme_setup)
+    document["analytics"]["axes"].append(
         {"code": "ACTIVITY", "name": "Activité", "sections": list(SECTIONS["ACTIVITY"])}
     )
-    cursor: Document = document["import_cursor"]  # type: ignore[assignment]
-    cursor["locked_periods"].append({"from": "2024-10-01", "to": "2024-12-31"})
+    document["import_cursor"]["locked_periods"].append({"from": "2024-10-01", "to": "2024-12-31"})
     return parse_setup(document)
+
+
+def _as_document(setup: FolderSetup) -> Document:
+    """The setup as a document again, its dates left as dates (which the reader accepts)."""
+    return setup.model_dump(by_alias=True)
 
 
 @dataclass(frozen=True)
@@ -240,7 +243,7 @@ def _shuffled_setup_documents(draw: st.DrawFn, document: Document) -> Document:
 def test_the_check_does_not_depend_on_the_order_of_the_setups_lists(
     folder_setup: FolderSetup, generated: Generated, data: st.DataObject
 ) -> None:
-    shuffled = parse_setup(data.draw(_shuffled_setup_documents(folder_setup.to_document())))
+    shuffled = parse_setup(data.draw(_shuffled_setup_documents(_as_document(folder_setup))))
 
     assert (
         _check(generated.raw, shuffled).as_dict()
@@ -270,7 +273,9 @@ def test_the_generated_entries_reach_acceptance_and_every_code(
 ) -> None:
     def shows(generated: Generated) -> bool:
         result = _check(generated.raw, folder_setup)
-        return result.accepted if code is None else result.code == code
+        if code is None:
+            return result.accepted
+        return any(finding.code == code for finding in result.findings)
 
     found = find(generated_entries(), shows, settings=settings(max_examples=2000, database=None))
 
@@ -315,7 +320,7 @@ def _lines_not_a_list(draw: st.DrawFn, raw: Document) -> None:
 
 
 def _missing_id(draw: st.DrawFn, raw: Document) -> None:
-    del raw["id"]
+    raw.pop("id", None)
 
 
 def _id_not_text(draw: st.DrawFn, raw: Document) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -368,6 +369,20 @@ def test_the_setup_of_the_spec_is_read_with_its_defaults() -> None:
     assert (account.collective, account.locked, account.analytics) == (False, False, False)
     assert setup.analytics.allow_entries_without_analytics is False
     assert (setup.limits.label, setup.limits.reference) == (69, 13)
+
+
+def test_a_setup_written_back_as_a_document_reads_as_the_same_setup_without_warnings(
+    setup_document: Document,
+) -> None:
+    setup = parse_setup(setup_document)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        document = setup.to_document()
+
+    assert document["fiscal_years"][0]["start"] == "2024-01-01"
+    assert document["import_cursor"]["locked_periods"][0] == {"from": "2025-01-01", "to": "2025-06-30"}
+    assert parse_setup(document) == setup
 
 
 def test_a_full_setup_is_read(setup_document: Document) -> None:

@@ -80,7 +80,7 @@ def apply(setup: SetupOption) -> None:
     report = open_ledger().apply_setup(folder_setup)
     if is_json():
         emit({"folder": report.as_dict()})
-    say(str(report))
+    say(report.summary())
 
 
 @app.command("post")

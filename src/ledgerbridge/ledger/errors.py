@@ -65,10 +65,11 @@ class Orphan:
     fix: str
 
     def describe(self) -> str:
-        entries = f"{self.entries} posted {'entry' if self.entries == 1 else 'entries'}"
+        entries = f"{self.entries} {'entry' if self.entries == 1 else 'entries'}"
         lines = f"{self.lines} {'line' if self.lines == 1 else 'lines'}"
         return (
-            f"{self.kind} {self.code} is {self.change}, but {entries} ({lines}) use it: {self.fix}"
+            f"{self.kind} {self.code} is {self.change}, but posted entries use it"
+            f" ({entries}, {lines}): {self.fix}"
         )
 
 

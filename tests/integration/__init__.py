@@ -1,0 +1,1 @@
+"""Each part with its database, on SQLite and on PostgreSQL."""
