@@ -148,10 +148,11 @@ def _sqlite_engine(url: URL) -> Engine:
 
 @cache
 def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_alembic_config())
+    return ScriptDirectory.from_config(alembic_config())
 
 
-def _alembic_config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration for the migrations shipped in the package (no alembic.ini)."""
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return config
@@ -178,7 +179,7 @@ def _migrate(engine: Engine) -> None:
                 )
             if _at_heads(connection):
                 return
-            config = _alembic_config()
+            config = alembic_config()
             config.attributes["connection"] = connection
             # Every head: parts that own their tables may each add a branch to the history.
             command.upgrade(config, "heads")

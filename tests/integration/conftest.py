@@ -48,10 +48,14 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
         with server.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except OperationalError as error:
+        unreachable: OperationalError | None = error
+    else:
+        unreachable = None
+    if unreachable is not None:
         server.dispose()
         pytest.fail(
             f"PostgreSQL is unreachable at {url.render_as_string(hide_password=True)}:"
-            f" {error.orig}\nStart it, point {POSTGRES_URL_VARIABLE} at a running server,"
+            f" {unreachable.orig}\nStart it, point {POSTGRES_URL_VARIABLE} at a running server,"
             f" or set {POSTGRES_URL_VARIABLE}= (empty) to skip the PostgreSQL tests.",
             pytrace=False,
         )

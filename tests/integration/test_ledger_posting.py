@@ -101,7 +101,7 @@ def test_the_same_batch_posted_twice_posts_once_and_replays_the_first_numbers(
     acme: Ledger,
 ) -> None:
     batch = [purchase("a"), without_auxiliary("b"), sale("c"), purchase("d", "2025-10-01")]
-    first_summary, first = post(acme, batch)
+    first_summary, _ = post(acme, batch)
 
     second_summary, second = post(acme, batch)
 

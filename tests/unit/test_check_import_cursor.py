@@ -60,7 +60,9 @@ def test_a_date_in_one_of_several_locked_periods_names_that_period_once(
 def test_a_locked_period_in_a_closed_fiscal_year_gives_both_findings_rule_5_first(
     check_in: CheckIn, setup_document: Document, edf_invoice: Document
 ) -> None:
-    setup_document["import_cursor"] = {"locked_periods": [{"from": "2024-01-01", "to": "2024-12-31"}]}
+    setup_document["import_cursor"] = {
+        "locked_periods": [{"from": "2024-01-01", "to": "2024-12-31"}]
+    }
     edf_invoice["date"] = "2024-05-02"
 
     result = check_in(setup_document, edf_invoice)

@@ -135,5 +135,7 @@ def test_every_unknown_record_is_reported(check: Check) -> None:
         ("record_not_found", 2),
         ("record_not_found", 3),
     ]
-    for finding, unknown in zip(result.findings, ["XYZ", "999001", "NOBODY", "999002"], strict=True):
+    for finding, unknown in zip(
+        result.findings, ["XYZ", "999001", "NOBODY", "999002"], strict=True
+    ):
         assert unknown in finding.detail

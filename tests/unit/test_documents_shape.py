@@ -378,10 +378,13 @@ def test_a_setup_written_back_as_a_document_reads_as_the_same_setup_without_warn
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        document = setup.to_document()
+        document: Document = setup.to_document()
 
     assert document["fiscal_years"][0]["start"] == "2024-01-01"
-    assert document["import_cursor"]["locked_periods"][0] == {"from": "2025-01-01", "to": "2025-06-30"}
+    assert document["import_cursor"]["locked_periods"][0] == {
+        "from": "2025-01-01",
+        "to": "2025-06-30",
+    }
     assert parse_setup(document) == setup
 
 
@@ -533,7 +536,9 @@ def test_an_unknown_field_of_the_setup_is_caught(setup_document: Document) -> No
 def test_a_locked_period_ending_before_it_starts_makes_the_setup_malformed(
     setup_document: Document,
 ) -> None:
-    setup_document["import_cursor"] = {"locked_periods": [{"from": "2025-06-30", "to": "2025-01-01"}]}
+    setup_document["import_cursor"] = {
+        "locked_periods": [{"from": "2025-06-30", "to": "2025-01-01"}]
+    }
 
     assert _paths(_setup_problems(setup_document)) == ["import_cursor.locked_periods[0].to"]
 

@@ -239,7 +239,7 @@ def _analytic_axis_missing(entry: Entry, folder: FolderIndex) -> Iterator[Findin
         if not allocations and folder.allow_entries_without_analytics:
             continue
         allocated = {allocation.axis for allocation in allocations}
-        for axis in folder.axes:
+        for axis in folder.axis_order:
             if axis not in allocated:
                 yield Finding(
                     code,

@@ -26,6 +26,7 @@ class FolderIndex:
     auxiliary_accounts: dict[str, str]  # third party code -> the account it belongs to
     third_party_names: dict[str, str]
     axes: dict[str, frozenset[str]]
+    axis_order: tuple[str, ...]  # sorted, so findings never depend on how the setup lists axes
     fiscal_years: tuple[FiscalYear, ...]  # by start date
     latest_open: frozenset[str]  # codes of the two open fiscal years that start last
     locked_periods: tuple[LockedPeriod, ...]
@@ -47,6 +48,7 @@ class FolderIndex:
             auxiliary_accounts={party.code: party.account for party in setup.third_parties},
             third_party_names={party.code: party.name for party in setup.third_parties},
             axes={axis.code: frozenset(axis.sections) for axis in setup.analytics.axes},
+            axis_order=tuple(sorted(axis.code for axis in setup.analytics.axes)),
             fiscal_years=years,
             latest_open=frozenset(year.code for year in open_years[-2:]),
             locked_periods=tuple(setup.import_cursor.locked_periods),

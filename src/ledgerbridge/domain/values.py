@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import PlainValidator, WithJsonSchema
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 CENT = Decimal("0.01")
@@ -108,10 +108,14 @@ Amount = Annotated[
 OptionalDate = Annotated[
     date | None,
     PlainValidator(parse_date),
+    PlainSerializer(lambda day: day.isoformat() if day else None, return_type=str | None),
     WithJsonSchema({"type": ["string", "null"], "format": "date"}),
 ]
 RequiredDate = Annotated[
-    date, PlainValidator(parse_required_date), WithJsonSchema({"type": "string", "format": "date"})
+    date,
+    PlainValidator(parse_required_date),
+    PlainSerializer(date.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date"}),
 ]
 
 

@@ -185,7 +185,8 @@ class _Batch:
         }
         self.counters_found = frozenset(self.last_numbers)
         self.numbered: set[str] = set()  # fiscal years whose counter this batch moves
-        self.fiscal_year_of_day: dict[date, str] = {}
+        # Per day: its fiscal year and the value the driver stores; a batch has few days.
+        self.days: dict[date, tuple[str, Any]] = {}
         self.accepted = self.replayed = self.rejected = 0
 
     def post_chunk(self, chunk: list[Entry], key: EntryKey) -> list[CheckResult]:
@@ -223,7 +224,9 @@ class _Batch:
                 results.append(result)
                 self.rejected += 1
                 continue
-            fiscal_year, number = self._next_number(entry)
+            fiscal_year, day = self._day(entry)
+            number = self.last_numbers.get(fiscal_year, 0) + 1
+            self.last_numbers[fiscal_year] = number
             entry_fingerprint = fingerprint(entry)
             known[entry_key] = PostedKey(entry_fingerprint, fiscal_year, number)
             row = (
@@ -234,7 +237,7 @@ class _Batch:
                 entry_fingerprint,
                 entry.id,
                 entry.journal,
-                self.date_value(entry.date),
+                day,
                 entry.reference or None,
                 entry.label or None,
                 self.posted_at,
@@ -246,18 +249,16 @@ class _Batch:
             self._store(new_entries)
         return results
 
-    def _next_number(self, entry: Entry) -> tuple[str, int]:
+    def _day(self, entry: Entry) -> tuple[str, Any]:
         day = entry.date
         assert day is not None  # an accepted entry has a date
-        fiscal_year = self.fiscal_year_of_day.get(day)
-        if fiscal_year is None:
+        known = self.days.get(day)
+        if known is None:
             year = self.index.fiscal_year_of(day)
             assert year is not None  # an accepted entry's date is in an open fiscal year
-            fiscal_year = self.fiscal_year_of_day[day] = year.code
-        number = self.last_numbers.get(fiscal_year, 0) + 1
-        self.last_numbers[fiscal_year] = number
-        self.numbered.add(fiscal_year)
-        return fiscal_year, number
+            self.numbered.add(year.code)
+            known = self.days[day] = (year.code, self.date_value(day))
+        return known
 
     def _store(self, new_entries: list[tuple[Entry, tuple[Any, ...]]]) -> None:
         ids = self.entry_ids.reserve(len(new_entries))
