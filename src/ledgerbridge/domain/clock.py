@@ -1,0 +1,30 @@
+"""Time from one injectable clock, so nightly runs, certificate expiry and "today" are testable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+Clock = Callable[[], datetime]  # returns an aware datetime
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that stands still until told to move: for tests and simulations."""
+
+    def __init__(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("a clock tells aware times: give the datetime a timezone")
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+    def set(self, now: datetime) -> None:
+        self.now = now

@@ -1,0 +1,1 @@
+"""The accountants' workspace: clients, entries and their statuses, sync, rejections, diagnostics."""

@@ -1,0 +1,45 @@
+"""The workspace's refusals: each says what was refused, why, and how to fix it."""
+
+from __future__ import annotations
+
+from ledgerbridge.domain.refusals import NotFound, Refusal
+
+
+class UnknownClient(NotFound):
+    code = "unknown_client"
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(
+            f"Unknown client {folder!r}: no workspace client is tied to that folder.",
+            fix=f"Connect it first: `ledgerbridge client connect {folder}`.",
+        )
+
+
+class UnknownEntry(NotFound):
+    code = "unknown_entry"
+
+    def __init__(self, folder: str, entry_id: str) -> None:
+        super().__init__(
+            f"Unknown entry {entry_id!r} for client {folder}.",
+            fix=f"List the client's entries with `ledgerbridge entries list {folder}`.",
+        )
+
+
+class ApiDisabled(Refusal):
+    code = "api_disabled"
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(
+            f"Client {folder} cannot synchronize: its API setting is off.",
+            fix=f"Enable it: `ledgerbridge client set {folder} --api on`, then synchronize again.",
+        )
+
+
+class SyncAlreadyRunning(Refusal):
+    code = "sync_running"
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(
+            f"A synchronization of client {folder} is already running.",
+            fix="Wait for it to finish; two syncs of one client never run at once.",
+        )

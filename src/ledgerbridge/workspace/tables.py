@@ -1,0 +1,103 @@
+"""The workspace's tables (SQLAlchemy Core), as migration 0003_workspace creates them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+Moment = sa.DateTime(timezone=True)
+
+clients = sa.Table(
+    "ws_clients",
+    metadata,
+    sa.Column("folder", sa.String, primary_key=True),
+    sa.Column("api_enabled", sa.Boolean, nullable=False),
+    sa.Column("auto_send", sa.String, nullable=False),  # manual | nightly
+    sa.Column("send_at", sa.String(5), nullable=False),  # HH:MM, local time
+    sa.Column("timezone", sa.String, nullable=False),
+    sa.Column("created_at", Moment, nullable=False),
+    # Two syncs of one client never overlap: a sync holds this lease while it runs.
+    sa.Column("sync_lease_until", Moment, nullable=True),
+    sa.Column("last_nightly_on", sa.Date, nullable=True),  # the local day of the last nightly run
+)
+
+entries = sa.Table(
+    "ws_entries",
+    metadata,
+    sa.Column("client", sa.String, sa.ForeignKey("ws_clients.folder"), primary_key=True),
+    sa.Column("entry_id", sa.String, primary_key=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),  # the §4.2 entry document of the current revision
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("imported_at", Moment, nullable=False),
+    sa.Column("updated_at", Moment, nullable=False),
+    sa.Column("code", sa.String, nullable=True),  # the ledger's rejection, verbatim
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("findings", sa.Text, nullable=True),  # JSON list of §4.3 findings
+    sa.Column("entry_number", sa.Integer, nullable=True),
+    sa.Column("fiscal_year", sa.String, nullable=True),
+    sa.Column("batch_id", sa.String, nullable=True),
+    sa.Column("attempted_at", Moment, nullable=True),
+    sa.Index("ix_ws_entries_status", "client", "status"),
+)
+
+revisions = sa.Table(
+    "ws_revisions",
+    metadata,
+    sa.Column("client", sa.String, primary_key=True),
+    sa.Column("entry_id", sa.String, primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("created_at", Moment, nullable=False),
+)
+
+history = sa.Table(
+    "ws_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client", sa.String, nullable=False),
+    sa.Column("entry_id", sa.String, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("at", Moment, nullable=False),
+    sa.Column("actor", sa.String, nullable=False),  # accountant | import | sync | ledger | nightly
+    sa.Column("from_status", sa.String, nullable=True),  # null on import
+    sa.Column("to_status", sa.String, nullable=False),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Index("ix_ws_history_entry", "client", "entry_id"),
+)
+
+rejections = sa.Table(
+    "ws_rejections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client", sa.String, nullable=False),
+    sa.Column("entry_id", sa.String, nullable=True),  # null for reference data
+    sa.Column("revision", sa.Integer, nullable=True),
+    sa.Column("item", sa.String, nullable=True),  # reference data: "account 401000", "third party FEDF"
+    sa.Column("code", sa.String, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("at", Moment, nullable=False),
+    sa.Column("expected", sa.Boolean, nullable=False),
+    sa.Index("ix_ws_rejections_client", "client", "at"),
+)
+
+outbox = sa.Table(
+    "ws_outbox",
+    metadata,
+    sa.Column("batch_id", sa.String, primary_key=True),
+    sa.Column("client", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),  # entries | reference
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Column("actor", sa.String, nullable=False),
+    sa.Column("deposited_at", Moment, nullable=True),  # null until the relay took the batch
+)
+
+mirror = sa.Table(
+    "ws_mirror",
+    metadata,
+    sa.Column("client", sa.String, primary_key=True),
+    sa.Column("setup", sa.Text, nullable=False),  # the §4.1 document the ledger published
+    sa.Column("published_at", Moment, nullable=False),
+    sa.Column("received_at", Moment, nullable=False),
+)
