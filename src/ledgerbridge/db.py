@@ -117,9 +117,8 @@ def _sqlite_engine(url: URL) -> Engine:
         "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
     }
     if in_memory:
-        options["poolclass"] = (
-            StaticPool  # one shared connection, or each would see its own empty database
-        )
+        # One shared connection, or each would see its own empty database.
+        options["poolclass"] = StaticPool
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")
@@ -151,6 +150,11 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config())
 
 
+@cache
+def _known_revisions() -> frozenset[str]:
+    return frozenset(script.revision for script in _scripts().walk_revisions())
+
+
 def alembic_config() -> Config:
     """Alembic's configuration for the migrations shipped in the package (no alembic.ini)."""
     config = Config()
@@ -158,9 +162,24 @@ def alembic_config() -> Config:
     return config
 
 
+class SchemaNewerThanCode(RuntimeError):
+    """The database was migrated by a newer ledgerbridge than the one running."""
+
+    def __init__(self, url: URL, unknown: set[str]) -> None:
+        super().__init__(
+            f"The database at {url.render_as_string(hide_password=True)} is at schema"
+            f" revision {', '.join(sorted(unknown))}, which this version of ledgerbridge does"
+            " not know: a newer version migrated it. Upgrade ledgerbridge to use this database."
+        )
+
+
 def _at_heads(connection: Connection) -> bool:
+    scripts = _scripts()
     current = set(MigrationContext.configure(connection).get_current_heads())
-    return current == set(_scripts().get_heads())
+    unknown = current - _known_revisions()
+    if unknown:
+        raise SchemaNewerThanCode(connection.engine.url, unknown)
+    return current == set(scripts.get_heads())
 
 
 def _migrate(engine: Engine) -> None:

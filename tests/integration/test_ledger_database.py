@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from ledgerbridge.db import Database, alembic_config, database_url
+from ledgerbridge.db import Database, SchemaNewerThanCode, alembic_config, database_url
 from ledgerbridge.ledger import tables
 
 
@@ -145,3 +145,17 @@ def test_a_writing_transaction_on_sqlite_holds_the_write_lock_from_its_start(
             other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+def test_a_database_migrated_by_a_newer_version_is_refused_with_the_fix(
+    database: Database,
+) -> None:
+    with database.transaction() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    again = Database.open(url=database.url.render_as_string(hide_password=False))
+
+    try:
+        with pytest.raises(SchemaNewerThanCode, match=r"9999_future.*Upgrade ledgerbridge"):
+            again.ensure_schema()
+    finally:
+        again.dispose()

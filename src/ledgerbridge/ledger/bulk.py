@@ -1,9 +1,10 @@
-"""Bulk inserts for the posting path: one driver executemany of row tuples per table and chunk.
+"""Bulk inserts for the posting path: one driver-level bulk insert per table and chunk.
 
 SQLAlchemy's executemany with dicts costs about as much per row as the insert itself; a
-batch of 300,000 lines spends most of its time there. The statement is still built from
-the Core table (names quoted by the dialect) and values go through the column types'
-own converters where the dialect has one (dates on SQLite).
+batch of 300,000 lines spends most of its time there. Rows go to the driver as tuples
+instead: SQLite's executemany, PostgreSQL's COPY (several times faster than its
+executemany). Names come from the Core table, quoted by the dialect, and values go
+through the column types' own converters where the dialect has one (dates on SQLite).
 """
 
 from __future__ import annotations
@@ -24,9 +25,15 @@ class BulkInsert:
         dialect = connection.dialect
         quote = dialect.identifier_preparer.quote
         marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        names = ", ".join(quote(name) for name in columns)
         self.sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)})"
+            f"INSERT INTO {quote(table.name)} ({names})"
             f" VALUES ({', '.join(marker for _ in columns)})"
+        )
+        self.copy = (
+            f"COPY {quote(table.name)} ({names}) FROM STDIN"
+            if dialect.name == "postgresql"
+            else None
         )
         self.connection = connection
         self._converters: dict[str, Converter | None] = {
@@ -39,8 +46,17 @@ class BulkInsert:
         return self._converters[column] or _as_is
 
     def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        if rows:
+        if not rows:
+            return
+        if self.copy is None:
             self.connection.exec_driver_sql(self.sql, list(rows))
+            return
+        # psycopg's own connection, in the transaction SQLAlchemy has begun on it.
+        driver_connection = self.connection.connection.driver_connection
+        assert driver_connection is not None  # the connection is open: it is in a transaction
+        with driver_connection.cursor() as cursor, cursor.copy(self.copy) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _as_is(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -88,15 +88,7 @@ def setup_from_text(text: str) -> FolderSetup:
 
 
 def setup_to_text(setup: FolderSetup) -> str:
-    # Dumped in Python mode: pydantic's JSON mode warns on the domain's date fields.
-    document = setup.model_dump(mode="python", by_alias=True)
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=_iso_date)
-
-
-def _iso_date(value: object) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not part of a folder setup document")
+    return json.dumps(setup.to_document(), ensure_ascii=False, separators=(",", ":"))
 
 
 def folder_codes(connection: Connection) -> list[str]:
@@ -315,14 +307,12 @@ def _fiscal_year_dates_orphan(
     entries, lines, first, last = connection.execute(query).one()
     if not entries:
         return None
-    first_date: date = first if isinstance(first, date) else date.fromisoformat(first)
-    last_date: date = last if isinstance(last, date) else date.fromisoformat(last)
     return Orphan(
         "fiscal year",
         before.code,
         f"changed to run from {after.start} to {after.end}",
         entries,
         lines,
-        f"posted entries outside those dates run from {first_date} to {last_date};"
+        f"posted entries outside those dates run from {first} to {last};"
         f" keep its dates ({before.start} to {before.end}) or dates that cover them",
     )

@@ -2,7 +2,7 @@
 
 The whole batch is one transaction with the folder locked. Entries are read in chunks so
 a stream of any length never sits in memory; per chunk, one query finds the keys already
-posted and a few executemany store the new entries, lines and allocations.
+posted and one bulk insert per table stores the new entries, lines and allocations.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql
 
 from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import Entry
@@ -102,15 +103,33 @@ def _chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
         yield chunk
 
 
-_KNOWN_KEYS = sa.select(
-    posted_entries.c.key,
-    posted_entries.c.fingerprint,
-    posted_entries.c.fiscal_year,
-    posted_entries.c.number,
-).where(
-    posted_entries.c.folder_id == sa.bindparam("folder_id"),
-    posted_entries.c.key.in_(sa.bindparam("keys", expanding=True)),
-)
+def _known_keys_query(connection: Connection) -> sa.Select[Any]:
+    """The entries of a folder already posted under any of the `keys`, in one query."""
+    columns = (
+        posted_entries.c.key,
+        posted_entries.c.fingerprint,
+        posted_entries.c.fiscal_year,
+        posted_entries.c.number,
+    )
+    of_folder = posted_entries.c.folder_id == sa.bindparam("folder_id")
+    if connection.dialect.name != "postgresql":
+        return sa.select(*columns).where(
+            of_folder, posted_entries.c.key.in_(sa.bindparam("keys", expanding=True))
+        )
+    # PostgreSQL: a join on the unnested keys is looked up in the key's index whatever the
+    # statistics say. With `IN (...)`, an analyze that ran while a large batch was still
+    # uncommitted made the table look empty, and each chunk scanned every posted entry
+    # once per key.
+    wanted = (
+        sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(sa.String)))
+        .table_valued("key")
+        .render_derived(name="wanted")
+    )
+    return sa.select(*columns).select_from(
+        wanted.join(posted_entries, sa.and_(of_folder, posted_entries.c.key == wanted.c.key))
+    )
+
+
 ENTRY_COLUMNS = (
     "id",
     "folder_id",
@@ -173,6 +192,7 @@ class _Batch:
         self.insert_lines = BulkInsert(connection, posted_lines, LINE_COLUMNS)
         self.insert_allocations = BulkInsert(connection, posted_allocations, ALLOCATION_COLUMNS)
         self.entry_ids = EntryIds(connection)
+        self.known_keys = _known_keys_query(connection)
         self.date_value = self.insert_entries.converter("date")
         self.posted_at = self.insert_entries.converter("posted_at")(posted_at)
         self.last_numbers: dict[str, int] = {
@@ -195,7 +215,7 @@ class _Batch:
         known: dict[str, PostedKey] = {
             row.key: PostedKey(row.fingerprint, row.fiscal_year, row.number)
             for row in self.connection.execute(
-                _KNOWN_KEYS, {"folder_id": self.folder_id, "keys": list(set(keys))}
+                self.known_keys, {"folder_id": self.folder_id, "keys": list(set(keys))}
             )
         }
         results: list[CheckResult] = []

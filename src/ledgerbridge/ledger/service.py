@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 from typing import TextIO
 
 from ledgerbridge.db import Database
+from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.setup import FolderSetup
@@ -15,10 +15,6 @@ from ledgerbridge.ledger.fec_export import FecExport
 from ledgerbridge.ledger.folders import ApplyReport
 from ledgerbridge.ledger.posting import PostingSummary
 from ledgerbridge.ledger.queries import PostedEntry
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _by_id(entry: Entry) -> str:
@@ -36,7 +32,7 @@ class Ledger:
     business rejections of entries are results, never exceptions.
     """
 
-    def __init__(self, database: Database, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, database: Database, *, clock: Clock = system_clock) -> None:
         self._database = database
         self._clock = clock
 
