@@ -171,7 +171,8 @@ def raw_limit(entries_path: Path, workdir: Path, count: int, seed: int) -> tuple
     """The same line rows inserted with sqlite3.executemany in one transaction, no check."""
     rows = []
     for number, entry in enumerate(generate_entries(count, seed)):
-        for line_no, line in enumerate(entry["lines"], 1):  # type: ignore[arg-type]
+        lines: list[dict[str, str]] = entry["lines"]  # type: ignore[assignment]
+        for line_no, line in enumerate(lines, 1):
             debit = int(str(line.get("debit", "0")).replace(".", ""))
             credit = int(str(line.get("credit", "0")).replace(".", ""))
             rows.append(

@@ -18,6 +18,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
+from ledgerbridge.domain.refusals import Refusal
+
 DATABASE_URL_VARIABLE = "LEDGERBRIDGE_DATABASE_URL"
 HOME_VARIABLE = "LEDGERBRIDGE_HOME"
 DEFAULT_HOME = Path("~/.ledgerbridge")
@@ -162,14 +164,17 @@ def alembic_config() -> Config:
     return config
 
 
-class SchemaNewerThanCode(RuntimeError):
+class SchemaNewerThanCode(Refusal):
     """The database was migrated by a newer ledgerbridge than the one running."""
+
+    code = "schema_newer_than_code"
 
     def __init__(self, url: URL, unknown: set[str]) -> None:
         super().__init__(
             f"The database at {url.render_as_string(hide_password=True)} is at schema"
             f" revision {', '.join(sorted(unknown))}, which this version of ledgerbridge does"
-            " not know: a newer version migrated it. Upgrade ledgerbridge to use this database."
+            " not know: a newer version migrated it.",
+            fix="Upgrade ledgerbridge to use this database.",
         )
 
 

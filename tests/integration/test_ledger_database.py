@@ -155,7 +155,7 @@ def test_a_database_migrated_by_a_newer_version_is_refused_with_the_fix(
     again = Database.open(url=database.url.render_as_string(hide_password=False))
 
     try:
-        with pytest.raises(SchemaNewerThanCode, match=r"9999_future.*Upgrade ledgerbridge"):
+        with pytest.raises(SchemaNewerThanCode, match=r"(?s)9999_future.*Upgrade ledgerbridge"):
             again.ensure_schema()
     finally:
         again.dispose()

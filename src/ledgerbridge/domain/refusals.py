@@ -16,7 +16,9 @@ class Refusal(Exception):
     def __init__(self, message: str, *, fix: str | None = None) -> None:
         self.message = message
         self.fix = fix
-        super().__init__(message if fix is None else f"{message}\nTo fix: {fix}")
+        # A fix that lists items reads best starting on its own line.
+        separator = "\n" if fix and fix.startswith("  - ") else " "
+        super().__init__(message if fix is None else f"{message}\nTo fix:{separator}{fix}")
 
     def as_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "message": self.message, "fix": self.fix}

@@ -5,20 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ledgerbridge.domain.refusals import Refusal
 
-class LedgerRefusal(Exception):
+
+class LedgerRefusal(Refusal):
     """An action the ledger refuses; nothing was changed."""
+
+    code = "ledger_refused"
 
     def __init__(self, what: str, why: str, fix: str) -> None:
         self.what = what
         self.why = why
-        self.fix = fix
-        # A fix that lists items reads best starting on its own line.
-        separator = "\n" if fix.startswith("  - ") else " "
-        super().__init__(f"{what}: {why}.{separator}{fix}")
+        super().__init__(f"{what}: {why}.", fix=fix)
 
 
 class UnknownFolder(LedgerRefusal):
+    code = "unknown_folder"
+    http_status = 404
+
     def __init__(self, folder: str, known: Sequence[str] = ()) -> None:
         self.folder = folder
         having = f"its folders are {', '.join(known)}" if known else "it has no folder yet"
@@ -31,6 +35,9 @@ class UnknownFolder(LedgerRefusal):
 
 
 class UnknownFiscalYear(LedgerRefusal):
+    code = "unknown_fiscal_year"
+    http_status = 404
+
     def __init__(self, folder: str, fiscal_year: str, known: Sequence[str]) -> None:
         self.folder = folder
         self.fiscal_year = fiscal_year
@@ -43,6 +50,8 @@ class UnknownFiscalYear(LedgerRefusal):
 
 
 class NoPostedEntries(LedgerRefusal):
+    code = "nothing_posted"
+
     def __init__(self, folder: str) -> None:
         self.folder = folder
         super().__init__(
@@ -74,6 +83,8 @@ class Orphan:
 
 
 class OrphanedPostedLines(LedgerRefusal):
+    code = "orphaned_posted_lines"
+
     def __init__(self, folder: str, orphans: Sequence[Orphan]) -> None:
         self.folder = folder
         self.orphans = tuple(orphans)

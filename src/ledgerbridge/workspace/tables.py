@@ -28,7 +28,9 @@ entries = sa.Table(
     sa.Column("entry_id", sa.String, primary_key=True),
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("status", sa.String, nullable=False),
-    sa.Column("content", sa.Text, nullable=False),  # the §4.2 entry document of the current revision
+    sa.Column(
+        "content", sa.Text, nullable=False
+    ),  # the §4.2 entry document of the current revision
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("imported_at", Moment, nullable=False),
     sa.Column("updated_at", Moment, nullable=False),
@@ -74,7 +76,9 @@ rejections = sa.Table(
     sa.Column("client", sa.String, nullable=False),
     sa.Column("entry_id", sa.String, nullable=True),  # null for reference data
     sa.Column("revision", sa.Integer, nullable=True),
-    sa.Column("item", sa.String, nullable=True),  # reference data: "account 401000", "third party FEDF"
+    sa.Column(
+        "item", sa.String, nullable=True
+    ),  # reference data: "account 401000", "third party FEDF"
     sa.Column("code", sa.String, nullable=True),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("at", Moment, nullable=False),
