@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from ledgerbridge.cli import ledger
+from ledgerbridge.cli import diagnose, ledger, ledger_link, synchronize
 from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.settings import SETTINGS, take_global_options
 from ledgerbridge.domain.malformed import MalformedDocument
@@ -26,6 +26,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger.app, name="ledger")
+app.command("sync")(synchronize.sync)
+app.command("nightly")(synchronize.nightly)
+app.command("scheduler")(synchronize.scheduler)
+app.command("rejections")(diagnose.rejections)
+app.command("doctor")(diagnose.doctor)
+_ = ledger_link  # its verbs join the `ledger` group when imported
 
 
 def _refused(kind: str, message: str, extra: dict[str, object], code: int) -> int:

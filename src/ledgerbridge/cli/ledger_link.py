@@ -1,0 +1,187 @@
+"""`ledgerbridge ledger open / marketplace / admin-auth / resync-fiscal-years`: the ledger's link."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, cast
+
+import typer
+
+from ledgerbridge.cli.ledger import FolderArgument, app
+from ledgerbridge.cli.output import emit, is_json, say
+from ledgerbridge.cli.settings import SETTINGS
+
+if TYPE_CHECKING:
+    from ledgerbridge.ledger.service import Ledger
+    from ledgerbridge.relay.service import Relay
+    from ledgerbridge.relay.values import ConnectorState, Credential
+
+# Written by the composition of the parts; absent, opening a folder still injects.
+RESULTS_DELIVERY_MODULE = "ledgerbridge.cli.wiring"
+
+
+def open_ledger_and_relay() -> tuple[Ledger, Relay]:
+    """The ledger and the relay, on the one database of the home (or of the URL)."""
+    from ledgerbridge.db import Database
+    from ledgerbridge.ledger.service import Ledger
+    from ledgerbridge.relay.service import Relay
+
+    database = Database.open(home=SETTINGS.home)
+    return Ledger(database), Relay(database)
+
+
+def _require_folder(ledger: Ledger, folder: str) -> None:
+    from ledgerbridge.relay.errors import FolderNotInLedger
+
+    known = ledger.folders()
+    if folder not in known:
+        raise FolderNotInLedger(folder, known)
+
+
+def results_delivery() -> Callable[[str], None] | None:
+    """What brings the results of an opening to the workspace at once, when it exists."""
+    if importlib.util.find_spec(RESULTS_DELIVERY_MODULE) is None:
+        return None
+    module = importlib.import_module(RESULTS_DELIVERY_MODULE)
+    return cast("Callable[[str], None] | None", getattr(module, "deliver_results", None))
+
+
+@app.command("open")
+def open_folder(folder: FolderArgument) -> None:
+    """Open the folder's accounting: inject the batches waiting in the relay."""
+    ledger, relay = open_ledger_and_relay()
+    report = relay.open_folder(folder, ledger)
+    deliver_results = results_delivery()
+    if deliver_results is not None:
+        deliver_results(folder)
+    if is_json():
+        emit({"opening": report.as_dict()})
+    for line in report.lines():
+        say(line)
+
+
+def _connector_text(state: ConnectorState) -> str:
+    if state.active and state.consent:
+        connector = "active, interactions accepted"
+    elif state.active:
+        connector = "active, interactions not accepted"
+    elif state.changed_at is None:
+        connector = "never activated"
+    else:
+        connector = f"deactivated (since {state.changed_at:%Y-%m-%d %H:%M} UTC)"
+    indicator = "connected (green)" if state.connected else f"disconnected: {state.reason}"
+    waiting = state.waiting_batches
+    return (
+        f"Folder {state.folder}\n"
+        f"  marketplace connector    {connector}\n"
+        f"  reference administrator  {_administrator_text(state.credential)}\n"
+        f"  indicator                {indicator}\n"
+        f"  waiting batches          {waiting}\n"
+    )
+
+
+def _administrator_text(credential: Credential | None) -> str:
+    if credential is None:
+        return "never authenticated"
+    when = f"{credential.expires_at:%Y-%m-%d %H:%M} UTC"
+    if credential.valid:
+        return f"authenticated, valid until {when}"
+    return f"certificate expired on {when}: the reference administrator must identify again"
+
+
+@app.command("marketplace")
+def marketplace(
+    folder: FolderArgument,
+    activate: Annotated[
+        bool, typer.Option("--activate", help="Activate the folder's connector.")
+    ] = False,
+    accept: Annotated[
+        bool,
+        typer.Option("--accept", help="Accept the interactions described (needed to activate)."),
+    ] = False,
+    deactivate: Annotated[
+        bool,
+        typer.Option("--deactivate", help="Deactivate it; waiting batches are kept."),
+    ] = False,
+) -> None:
+    """The folder's marketplace connector; with no option, its state and the administrator's."""
+    if activate and deactivate:
+        raise typer.BadParameter("give --activate or --deactivate, not both")
+    if accept and not activate:
+        raise typer.BadParameter("--accept goes with --activate")
+    ledger, relay = open_ledger_and_relay()
+    _require_folder(ledger, folder)
+    if activate:
+        state = relay.activate_connector(folder, accept=accept)
+        say(f"Marketplace connector of folder {folder} activated, its interactions accepted.")
+    elif deactivate:
+        state = relay.deactivate_connector(folder)
+        say(
+            f"Marketplace connector of folder {folder} deactivated;"
+            f" {state.waiting_batches} waiting batches are kept until it is activated again."
+        )
+    else:
+        state = relay.connector_state(folder)
+    if is_json():
+        emit({"connector": state.as_dict()})
+    elif not (activate or deactivate):
+        sys.stdout.write(_connector_text(state))
+    else:
+        say(f"Indicator: {'connected' if state.connected else f'disconnected: {state.reason}'}.")
+
+
+def _expiry(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date as YYYY-MM-DD, got {value!r}", param_hint="--expires"
+        ) from None
+
+
+@app.command("admin-auth")
+def admin_auth(
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            "--expires",
+            metavar="DATE",
+            help="Last day of validity (YYYY-MM-DD); default: one year from now.",
+        ),
+    ] = None,
+) -> None:
+    """Authenticate the reference administrator (renews the GE Connector certificate)."""
+    day = _expiry(expires)
+    _, relay = open_ledger_and_relay()
+    credential = relay.authenticate_administrator(day)
+    if is_json():
+        emit({"credential": credential.as_dict()})
+    when = f"{credential.expires_at:%Y-%m-%d %H:%M} UTC"
+    if credential.valid:
+        say(f"Reference administrator authenticated; the certificate is valid until {when}.")
+    else:
+        say(
+            f"Reference administrator authenticated with a certificate that expired on {when}:"
+            " openings will refuse to inject until the administrator identifies again."
+        )
+
+
+@app.command("resync-fiscal-years")
+def resync_fiscal_years(folder: FolderArgument) -> None:
+    """Publish the folder's fiscal years (and the rest of its setup) to the workspace."""
+    ledger, relay = open_ledger_and_relay()
+    setup = ledger.folder_setup(folder)
+    publication = relay.publish_setup(folder, setup)
+    if is_json():
+        emit({"publication": publication.as_dict()})
+    years = ", ".join(f"{year.code} {year.status}" for year in setup.fiscal_years) or "none"
+    say(
+        f"Setup of folder {folder} published to the workspace at"
+        f" {publication.published_at:%Y-%m-%d %H:%M} UTC (fiscal years: {years})."
+    )

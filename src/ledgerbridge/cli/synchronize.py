@@ -1,0 +1,53 @@
+"""`ledgerbridge sync / nightly / scheduler`: sending verified entries to the ledger."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from ledgerbridge.cli.output import emit, is_json, say
+from ledgerbridge.cli.platform_access import open_platform
+
+FolderArgument = Annotated[str, typer.Argument(metavar="FOLDER", help="The client's folder code.")]
+
+
+def sync(folder: FolderArgument) -> None:
+    """The Synchronize button: deposit every verified entry of the client as one batch."""
+    report = open_platform().synchronizer.sync(folder)
+    if is_json():
+        emit({"sync": report.as_dict()})
+    say(report.summary())
+
+
+def nightly() -> None:
+    """One nightly run now, for every client set to nightly, whatever the time."""
+    outcomes = open_platform().nightly.run_now()
+    if is_json():
+        emit({"runs": [outcome.as_dict() for outcome in outcomes]})
+    if not outcomes:
+        say("No client is set to nightly sending.")
+    for outcome in outcomes:
+        if outcome.report is not None:
+            say(outcome.report.summary())
+        else:
+            say(f"Client {outcome.folder}: not sent: {outcome.refused}")
+
+
+def scheduler(
+    every: Annotated[
+        float, typer.Option("--every", help="Seconds between two looks at the clock.")
+    ] = 30.0,
+) -> None:
+    """Stay up and run each nightly client's sync at its local time (Ctrl-C to stop)."""
+    from ledgerbridge.workspace.nightly import serve_scheduler
+
+    platform = open_platform()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    say("Scheduler running: each nightly client is sent at its local time. Ctrl-C stops it.")
+    serve_scheduler(platform.nightly, stop, every_seconds=every)
+    say("Scheduler stopped.")

@@ -1,0 +1,108 @@
+"""The connector protocol: what the workspace asks of any ledger, and the values it gets back.
+
+The workspace never reads a ledger's tables; it deposits batches, collects the results,
+and reads the link's state and the published setup through this protocol only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ledgerbridge.domain.setup import FolderSetup
+from ledgerbridge.relay.values import OutgoingBatch, ReferenceItem
+
+__all__ = ["IncomingResult", "LedgerConnector", "LinkState", "OutgoingBatch", "ReferenceItem"]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingResult:
+    """The ledger's answer for one item of a batch.
+
+    `result` is the §4.3 dict (with `entry_number`, `fiscal_year`, `replay` once posted).
+    An entry's answer has its idempotency key as `key` and `item` None; reference data
+    (initial connection) has `item` (`third party FEDF`), `key` like `third_party:FEDF`,
+    and is always `expected`: those rejections are never failures of entries.
+    """
+
+    result_id: int
+    batch_id: str
+    key: str
+    result: Mapping[str, Any]
+    expected: bool = False
+    item: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """How a folder's link to the ledger stands, for the indicator and the diagnostics."""
+
+    folder: str
+    connector_active: bool
+    consent: bool
+    connector_reason: str | None  # why the connector lets nothing through, or None
+    credential_expires_at: datetime | None  # None: never authenticated
+    credential_reason: str | None  # why the credential lets nothing through, or None
+    waiting_batches: int = 0
+    oldest_waiting_at: datetime | None = None
+    wait_reason: str | None = None  # what the last opening said of the waiting batches
+
+    @property
+    def connected(self) -> bool:
+        """The seed's green indicator: connector active and accepted, credential valid."""
+        return self.connector_reason is None and self.credential_reason is None
+
+    @property
+    def reason(self) -> str | None:
+        """Why it is disconnected, or None."""
+        reasons = [text for text in (self.credential_reason, self.connector_reason) if text]
+        return "; ".join(reasons) or None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "connected": self.connected,
+            "reason": self.reason,
+            "connector_active": self.connector_active,
+            "consent": self.consent,
+            "connector_reason": self.connector_reason,
+            "credential_expires_at": _iso(self.credential_expires_at),
+            "credential_reason": self.credential_reason,
+            "waiting_batches": self.waiting_batches,
+            "oldest_waiting_at": _iso(self.oldest_waiting_at),
+            "wait_reason": self.wait_reason,
+        }
+
+
+class LedgerConnector(Protocol):
+    """What the workspace needs of a ledger, whichever it is."""
+
+    def folder_exists(self, folder: str) -> bool:
+        """Whether the ledger has this folder (an initial connection needs it)."""
+        ...
+
+    def deposit(self, batch: OutgoingBatch) -> None:
+        """Hand a batch over; idempotent by batch id (resending it is always safe)."""
+        ...
+
+    def collect_results(self, folder: str) -> list[IncomingResult]:
+        """The answers not yet acknowledged, oldest first."""
+        ...
+
+    def acknowledge(self, folder: str, result_ids: list[int]) -> None:
+        """The workspace has applied these answers; again is a no-op."""
+        ...
+
+    def link_state(self, folder: str) -> LinkState:
+        """The connector, the credential and the batches still waiting."""
+        ...
+
+    def published_setup(self, folder: str) -> tuple[FolderSetup, datetime] | None:
+        """The folder's setup as the ledger last published it, and when; None if never."""
+        ...
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -1,0 +1,262 @@
+"""Remedies shown next to a failed or predicted entry: the catalogue's, made precise with what is known.
+
+The catalogue says what a code means in general; the findings, the mirrored folder setup
+and the entry itself say which line, which account, which period, and sometimes which
+third party's auxiliary account is missing. A message the catalogue does not know (a
+foreign ledger's) is never guessed at: the accountant is sent to support with it, quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from string import Formatter
+from typing import Any
+
+from ledgerbridge.domain.catalogue import CATALOGUE, UNKNOWN_MESSAGE_REMEDY
+from ledgerbridge.domain.entries import Entry, Line
+from ledgerbridge.domain.folder_index import FolderIndex
+
+UNKNOWN_CAUSE = (
+    "The ledger rejected the entry with a message ledgerbridge does not know, so it cannot"
+    " tell the cause."
+)
+_CANDIDATES_SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    """Why an entry is (or will be) rejected and what to do, in the accountant's words."""
+
+    cause: str
+    actions: tuple[str, ...]
+    precise: tuple[str, ...] = ()  # what is known of this entry: its line, account, period
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cause": self.cause, "actions": list(self.actions), "precise": list(self.precise)}
+
+
+@cache
+def _message_pattern(code: str) -> re.Pattern[str]:
+    """The catalogue message of `code` as a pattern, each `{placeholder}` a named group."""
+    pattern = ""
+    for literal, name, _spec, _conversion in Formatter().parse(CATALOGUE[code].message):
+        pattern += re.escape(literal)
+        if name:
+            pattern += f"(?P<{name}>.+?)"
+    return re.compile(pattern)
+
+
+def message_params(code: str, message: str) -> dict[str, str] | None:
+    """What a catalogue message says in its placeholders (`{"account": "401000"}`), or None
+    when the message is not that code's."""
+    if code not in CATALOGUE:
+        return None
+    found = _message_pattern(code).fullmatch(message.strip())
+    return found.groupdict() if found else None
+
+
+def recognized_code(code: str | None, message: str | None) -> str | None:
+    """The catalogue code of a rejection: its own code when the catalogue has it, else the
+    code whose exact message it is, else None (a message only the foreign ledger knows)."""
+    if code in CATALOGUE:
+        return code
+    if message:
+        for candidate in CATALOGUE:
+            if message_params(candidate, message) is not None:
+                return candidate
+    return None
+
+
+def remedy_for(
+    code: str | None,
+    message: str | None,
+    findings: Sequence[Mapping[str, Any]] = (),
+    setup: FolderIndex | None = None,
+    entry: Entry | None = None,
+) -> Remedy:
+    """The remedy of a rejection (the ledger's or the pre-flight's).
+
+    `findings` are §4.3 findings (`code`, `line`, `message`, `detail`); `setup` is the
+    folder as the workspace mirrors it and `entry` the rejected entry, each when known.
+    """
+    known = recognized_code(code, message)
+    if known is None:
+        quoted = message if message else (code or "")
+        return Remedy(
+            UNKNOWN_CAUSE,
+            (UNKNOWN_MESSAGE_REMEDY.en.format(message=quoted),),
+            tuple(_dedupe(str(finding["detail"]) for finding in findings if finding.get("detail"))),
+        )
+    codes = [known] + [
+        str(finding["code"]) for finding in findings if finding.get("code") in CATALOGUE
+    ]
+    actions = _dedupe(remedy.en for each in _dedupe(codes) for remedy in CATALOGUE[each].remedies)
+    if findings:
+        precise = _dedupe(_explain(finding, setup, entry) for finding in findings)
+    else:
+        precise = _dedupe(_explain_message(known, message or "", setup, entry))
+    return Remedy(CATALOGUE[known].cause.en, tuple(actions), tuple(precise))
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def _explain(finding: Mapping[str, Any], setup: FolderIndex | None, entry: Entry | None) -> str:
+    """One finding said precisely: its detail, completed where the setup or entry tell more."""
+    code = str(finding.get("code") or "")
+    line = finding.get("line") if isinstance(finding.get("line"), int) else None
+    message = str(finding.get("message") or "")
+    detail = str(finding.get("detail") or "")
+    if code == "collective_account" and line is not None:
+        params = message_params(code, message) or {}
+        account = params.get("account") or _account_of_line(entry, line)
+        if account:
+            return _collective(line, account, setup, entry)
+    text = detail or (f"line {line}: {message}" if line is not None else message)
+    if code == "fiscal_year_not_open" and setup is not None:
+        text += f"; {_open_years(setup)}"
+    return text
+
+
+def _explain_message(
+    code: str, message: str, setup: FolderIndex | None, entry: Entry | None
+) -> list[str]:
+    """What a bare code and message (no findings) tell, once read against the entry."""
+    params = message_params(code, message) or {}
+    account = params.get("account")
+    lines = list(enumerate(entry.lines or [], 1)) if entry is not None else []
+    if code == "collective_account" and account:
+        found = [
+            _collective(number, account, setup, entry)
+            for number, line in lines
+            if line.account == account and not line.auxiliary
+        ]
+        return found or [
+            f"a line uses the collective account {account} without an auxiliary account"
+        ]
+    if code == "account_locked" and account:
+        found = [
+            f"line {number} uses account {account}, which is locked in the ledger"
+            for number, line in lines
+            if line.account == account
+        ]
+        return found or [f"account {account} is locked in the ledger"]
+    if code == "fiscal_year_not_open" and entry is not None and entry.date is not None:
+        text = (
+            f"the entry is dated {entry.date}, in fiscal year {params.get('year', entry.date.year)}"
+        )
+        return [text + (f"; {_open_years(setup)}" if setup is not None else "")]
+    return []
+
+
+def _account_of_line(entry: Entry | None, number: int) -> str | None:
+    line = _line(entry, number)
+    return line.account if line is not None else None
+
+
+def _line(entry: Entry | None, number: int) -> Line | None:
+    if entry is None or not entry.lines or not 0 < number <= len(entry.lines):
+        return None
+    return entry.lines[number - 1]
+
+
+def _collective(number: int, account: str, setup: FolderIndex | None, entry: Entry | None) -> str:
+    text = f"line {number} uses {account} without an auxiliary account"
+    if setup is None:
+        sibling = _auxiliary_on_other_lines(number, account, entry, None)
+        if sibling is not None:
+            return f"{text}; another line of the entry uses the auxiliary account {sibling} on {account}"
+        return f"{text}; add the third party's auxiliary account to the line"
+    candidates = {
+        code: setup.third_party_names.get(code, "")
+        for code, owner in sorted(setup.auxiliary_accounts.items())
+        if owner == account
+    }
+    party = _third_party_of_line(number, account, entry, candidates)
+    if party is not None:
+        name = candidates[party]
+        whose = f"{name}'s" if name else "the third party's"
+        return f"{text}; {whose} auxiliary account is {party}"
+    if not candidates:
+        return (
+            f"{text}; the folder has no third party under {account}: create it in the ledger,"
+            " then add its auxiliary account to the line"
+        )
+    shown = [f"{code} ({name})" if name else code for code, name in candidates.items()]
+    more = len(shown) - _CANDIDATES_SHOWN
+    listed = ", ".join(shown[:_CANDIDATES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    return f"{text}; the folder's auxiliary accounts under {account} are {listed}"
+
+
+def _third_party_of_line(
+    number: int, account: str, entry: Entry | None, candidates: Mapping[str, str]
+) -> str | None:
+    """The third party a line on a collective account is about, when the entry says so:
+    named in the line's label, the auxiliary account of another line on the same account,
+    or named in the entry's label or another line's label."""
+    line = _line(entry, number)
+    if entry is None or line is None or not candidates:
+        return None
+    others = [other for index, other in enumerate(entry.lines or [], 1) if index != number]
+    return (
+        _named_in(line.label, candidates)
+        or _auxiliary_on_other_lines(number, account, entry, candidates)
+        or _named_in(entry.label, candidates)
+        or _single(
+            {party for other in others if (party := _named_in(other.label, candidates)) is not None}
+        )
+    )
+
+
+def _auxiliary_on_other_lines(
+    number: int, account: str, entry: Entry | None, candidates: Mapping[str, str] | None
+) -> str | None:
+    if entry is None:
+        return None
+    return _single(
+        {
+            line.auxiliary
+            for index, line in enumerate(entry.lines or [], 1)
+            if index != number
+            and line.account == account
+            and line.auxiliary
+            and (candidates is None or line.auxiliary in candidates)
+        }
+    )
+
+
+def _single(found: set[str]) -> str | None:
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def _named_in(text: str | None, candidates: Mapping[str, str]) -> str | None:
+    """The one candidate whose name (or code) the text mentions as a whole word; the longest
+    name wins when one name contains another (`EDF ENR` over `EDF`)."""
+    if not text:
+        return None
+    folded = text.casefold()
+    matches: dict[str, int] = {}
+    for code, name in candidates.items():
+        for term in (name, code):
+            if term and re.search(rf"(?<!\w){re.escape(term.casefold())}(?!\w)", folded):
+                matches[code] = max(matches.get(code, 0), len(term))
+    if not matches:
+        return None
+    ranked = sorted(matches.items(), key=lambda item: item[1], reverse=True)
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def _open_years(setup: FolderIndex) -> str:
+    latest = [year for year in setup.fiscal_years if year.code in setup.latest_open]
+    described = [f"{year.code} ({year.start} to {year.end})" for year in latest]
+    if not described:
+        return "the folder has no open fiscal year"
+    if len(described) == 1:
+        return f"the only open fiscal year is {described[0]}"
+    return f"the two latest open fiscal years are {described[0]} and {described[1]}"

@@ -1,0 +1,78 @@
+"""The relay's refusals: each says what was refused, why, and how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ledgerbridge.domain.refusals import NotFound, Refusal
+
+CERTIFICATE_EXPIRED_MESSAGE = (
+    "For security reasons, the GE Connector security certificate has expired."
+    " It is necessary for the reference administrator to identify again."
+)
+
+
+class CertificateExpired(Refusal):
+    """The reference administrator's credential expired (or never existed): nothing passes."""
+
+    code = "certificate_expired"
+    http_status = 403
+
+    def __init__(self, expired_at: datetime | None) -> None:
+        self.expired_at = expired_at
+        if expired_at is None:
+            why = "The reference administrator has never authenticated."
+        else:
+            why = f"The certificate expired on {expired_at:%Y-%m-%d %H:%M} UTC."
+        super().__init__(
+            CERTIFICATE_EXPIRED_MESSAGE,
+            fix=f"{why} The reference administrator authenticates again with"
+            " `ledgerbridge ledger admin-auth` (Processes > GE Connector > Reference"
+            " Administrator > Authenticate Reference Administrator Account), then opens the"
+            " folder's accounting again.",
+        )
+
+
+class ConnectorInactive(Refusal):
+    """The folder's marketplace connector is deactivated or its interactions not accepted."""
+
+    code = "connector_inactive"
+
+    def __init__(self, folder: str, action: str, reason: str) -> None:
+        self.folder = folder
+        self.reason = reason
+        super().__init__(
+            f"Cannot {action} for folder {folder}: {reason}.",
+            fix=f"Activate the connector, accepting its interactions:"
+            f" `ledgerbridge ledger marketplace {folder} --activate --accept`, then try again.",
+        )
+
+
+class ConsentRequired(Refusal):
+    """Activating a connector needs its interactions accepted (the seed's checkbox)."""
+
+    code = "consent_required"
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        super().__init__(
+            f"The marketplace connector of folder {folder} was not activated: its interactions"
+            " must be accepted to activate it.",
+            fix=f"Accept them: `ledgerbridge ledger marketplace {folder} --activate --accept`.",
+        )
+
+
+class FolderNotInLedger(NotFound):
+    """The ledger has no folder by that code."""
+
+    code = "unknown_folder"
+
+    def __init__(self, folder: str, known: Sequence[str] = ()) -> None:
+        self.folder = folder
+        having = f"its folders are {', '.join(known)}" if known else "it has no folder yet"
+        super().__init__(
+            f"Unknown ledger folder {folder!r}: the ledger has no such folder ({having}).",
+            fix="Check the folder code, or create the folder with"
+            " `ledgerbridge ledger apply --setup FILE`.",
+        )

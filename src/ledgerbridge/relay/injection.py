@@ -1,0 +1,215 @@
+"""Injecting one batch into the ledger: entries posted through it, reference data added to it.
+
+Nothing here touches the relay's tables: the service reads the items, hands them over,
+and stores the answers with the batch's new state in one transaction afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+from ledgerbridge.domain.catalogue import render_message
+from ledgerbridge.domain.entries import Entry, parse_entry
+from ledgerbridge.domain.findings import CheckResult
+from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
+
+
+class InjectionLedger(Protocol):
+    """What injection needs of the ledger (the built-in `Ledger` is one)."""
+
+    def folders(self) -> list[str]: ...
+
+    def folder_setup(self, folder: str) -> FolderSetup: ...
+
+    def apply_setup(self, setup: FolderSetup) -> object: ...
+
+    def post_batch(
+        self,
+        folder: str,
+        entries: Iterable[Entry],
+        *,
+        key: Callable[[Entry], str],
+        on_result: Callable[[CheckResult], None],
+    ) -> object: ...
+
+
+class StoredItem(NamedTuple):
+    """An item of a batch as the relay keeps it."""
+
+    position: int
+    key: str
+    kind: str  # entry | account | third_party
+    content: str  # JSON
+
+
+class Answer(NamedTuple):
+    """The ledger's answer for one item, ready to be stored."""
+
+    position: int
+    key: str
+    item: str | None
+    result: str  # the §4.3 result, as JSON
+    expected: bool
+
+
+@dataclass
+class Injection:
+    """What injecting one batch gave: the answers, and what they add up to."""
+
+    answers: list[Answer] = field(default_factory=list)
+    posted: int = 0
+    replayed: int = 0
+    rejected: int = 0
+    expected_rejections: int = 0
+    reference_added: int = 0
+    expected_items: list[str] = field(default_factory=list)
+
+
+class LedgerOutOfStep(RuntimeError):
+    """The ledger answered another entry than the one expected next: nothing is stored."""
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def inject_entries(ledger: InjectionLedger, folder: str, items: Iterable[StoredItem]) -> Injection:
+    """Post the entries through the ledger, each under its own idempotency key.
+
+    Items are parsed one at a time as the ledger reads them, so a batch of any size
+    never sits whole in memory as entries. The ledger answers in input order.
+    """
+    injection = Injection()
+    # Entries given to the ledger and not answered yet; holding them keeps their id()
+    # unique, so the key of an entry is found by its identity.
+    pending: deque[tuple[StoredItem, Entry]] = deque()
+    keys: dict[int, str] = {}
+
+    def entries() -> Iterator[Entry]:
+        for item in items:
+            entry = parse_entry(json.loads(item.content), item.position)
+            keys[id(entry)] = item.key
+            pending.append((item, entry))
+            yield entry
+
+    def key_of(entry: Entry) -> str:
+        return keys[id(entry)]
+
+    def on_result(result: CheckResult) -> None:
+        if not pending:
+            raise LedgerOutOfStep(f"the ledger answered entry {result.id!r}, never given")
+        item, entry = pending.popleft()
+        if result.id != entry.id:
+            raise LedgerOutOfStep(
+                f"the ledger answered entry {result.id!r} where {entry.id!r} was expected"
+            )
+        del keys[id(entry)]
+        injection.answers.append(
+            Answer(item.position, item.key, None, _json(result.as_dict()), False)
+        )
+        if not result.accepted:
+            injection.rejected += 1
+        elif result.replay:
+            injection.replayed += 1
+        else:
+            injection.posted += 1
+
+    ledger.post_batch(folder, entries(), key=key_of, on_result=on_result)
+    if pending:
+        raise LedgerOutOfStep(f"the ledger left {len(pending)} entries unanswered")
+    return injection
+
+
+def _reference_rejection(
+    item: StoredItem, label: str, code: str, message: str, detail: str
+) -> Answer:
+    result = {
+        "id": item.key.split(":", 1)[1],
+        "status": "rejected",
+        "code": code,
+        "message": message,
+        "findings": [{"code": code, "line": None, "message": message, "detail": detail}],
+    }
+    # Every rejection of the initial connection's reference data is expected (SPEC §3, §7).
+    return Answer(item.position, item.key, label, _json(result), True)
+
+
+def inject_reference(
+    ledger: InjectionLedger, folder: str, items: Iterable[StoredItem]
+) -> Injection:
+    """Add to the folder the accounts and third parties it lacks; reject those it has.
+
+    The rejections are expected: the ledger keeps its own records. A third party whose
+    account the folder has not (even with this batch's accounts) is rejected as Sage GE
+    does, `Record not found`. All additions go in one setup update.
+    """
+    setup = ledger.folder_setup(folder)
+    accounts = {account.number for account in setup.accounts}
+    parties = {party.code for party in setup.third_parties}
+    new_accounts: list[Account] = []
+    new_parties: list[ThirdParty] = []
+    injection = Injection()
+    # Accounts first, so that a third party may name an account of the same batch.
+    for item in sorted(items, key=lambda item: (item.kind != "account", item.position)):
+        document = json.loads(item.content)
+        if item.kind == "account":
+            account = Account.model_validate(document)
+            label = f"account {account.number}"
+            if account.number in accounts:
+                injection.answers.append(
+                    _reference_rejection(
+                        item,
+                        label,
+                        "record_already_exists",
+                        f"Record already exists: {label}",
+                        f"folder {folder} already has {label}; the ledger keeps its own",
+                    )
+                )
+                continue
+            accounts.add(account.number)
+            new_accounts.append(account)
+            continue
+        party = ThirdParty.model_validate(document)
+        label = f"third party {party.code}"
+        if party.code in parties:
+            injection.answers.append(
+                _reference_rejection(
+                    item,
+                    label,
+                    "record_already_exists",
+                    f"Record already exists: {label}",
+                    f"folder {folder} already has {label}; the ledger keeps its own",
+                )
+            )
+        elif party.account not in accounts:
+            injection.answers.append(
+                _reference_rejection(
+                    item,
+                    label,
+                    "record_not_found",
+                    render_message("record_not_found", {}),
+                    f"{label} belongs to account {party.account}, which folder {folder}"
+                    " does not have",
+                )
+            )
+        else:
+            parties.add(party.code)
+            new_parties.append(party)
+    injection.answers.sort(key=lambda answer: answer.position)
+    injection.expected_rejections = len(injection.answers)
+    injection.expected_items = [answer.item or answer.key for answer in injection.answers]
+    injection.reference_added = len(new_accounts) + len(new_parties)
+    if injection.reference_added:
+        ledger.apply_setup(
+            setup.model_copy(
+                update={
+                    "accounts": [*setup.accounts, *new_accounts],
+                    "third_parties": [*setup.third_parties, *new_parties],
+                }
+            )
+        )
+    return injection

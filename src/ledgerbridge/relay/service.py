@@ -1,0 +1,520 @@
+"""The relay as others use it: deposits, injection at a folder's opening, results, connectors.
+
+Each method is one or more short transactions on the relay's own tables. Injection is
+the only one that reaches the ledger: it posts through it, then stores the answers and
+marks the batch injected in one transaction, so a crash in between leaves the batch
+waiting and the next opening injects it again (the ledger answers replays).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import islice
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from ledgerbridge.db import Database
+from ledgerbridge.domain.clock import Clock, system_clock
+from ledgerbridge.domain.entries import parse_entry
+from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
+from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
+from ledgerbridge.relay.errors import (
+    CertificateExpired,
+    ConnectorInactive,
+    ConsentRequired,
+    FolderNotInLedger,
+)
+from ledgerbridge.relay.injection import (
+    Injection,
+    InjectionLedger,
+    StoredItem,
+    inject_entries,
+    inject_reference,
+)
+from ledgerbridge.relay.tables import (
+    CREDENTIAL_ROW,
+    INJECTED,
+    WAITING,
+    batch_items,
+    batches,
+    connectors,
+    credential,
+    publications,
+    results,
+)
+from ledgerbridge.relay.values import (
+    ENTRIES,
+    BatchKind,
+    ConnectorState,
+    Credential,
+    DepositReceipt,
+    OpeningReport,
+    OutgoingBatch,
+    Publication,
+    RelayResult,
+    WaitingBatch,
+)
+
+# A date given for the credential's expiry is valid to the end of that day, in the
+# ledger's country.
+LEDGER_TIMEZONE = ZoneInfo("Europe/Paris")
+WRITE_CHUNK = 5000  # rows per executemany
+ID_CHUNK = 500  # ids per IN (...) list
+
+T = TypeVar("T")
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot keep {type(value).__name__} in a relay document")
+
+
+def _dumps(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def one_year_after(moment: datetime) -> datetime:
+    try:
+        return moment.replace(year=moment.year + 1)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + 1, day=28)
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` ends in the ledger's time zone, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0), LEDGER_TIMEZONE).astimezone(UTC)
+
+
+class Relay:
+    """Batches in transit per folder, the ledger's answers, connectors and the credential."""
+
+    def __init__(
+        self, database: Database, clock: Clock = system_clock, *, chunk_size: int = 2000
+    ) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        self._database = database
+        self._clock = clock
+        self._chunk_size = chunk_size
+
+    # -- deposits ----------------------------------------------------------------------
+
+    def deposit(self, batch: OutgoingBatch) -> DepositReceipt:
+        """Keep the batch until the folder's accounting is opened.
+
+        The same batch id again is a no-op that returns the first receipt. A malformed
+        entry or reference item refuses the whole batch (MalformedDocument), nothing kept.
+        """
+        known = self._receipt(batch.batch_id)
+        if known is not None:
+            return known
+        items = _stored_items(batch)
+        now = self._clock()
+        try:
+            with self._database.transaction() as connection:
+                inserted = connection.execute(
+                    batches.insert().values(
+                        batch_id=batch.batch_id,
+                        folder=batch.folder,
+                        kind=batch.kind,
+                        size=len(items),
+                        deposited_at=now,
+                        state=WAITING,
+                    )
+                )
+                assert inserted.inserted_primary_key is not None  # a single-row insert
+                batch_pk = inserted.inserted_primary_key[0]
+                for chunk in _chunks(items, WRITE_CHUNK):
+                    connection.execute(
+                        batch_items.insert(),
+                        [{"batch": batch_pk, **item._asdict()} for item in chunk],
+                    )
+        except IntegrityError:
+            # The same batch deposited at the same moment by another process.
+            known = self._receipt(batch.batch_id)
+            if known is None:
+                raise
+            return known
+        return DepositReceipt(batch.batch_id, batch.folder, batch.kind, len(items), now)
+
+    def _receipt(self, batch_id: str) -> DepositReceipt | None:
+        with self._database.transaction(write=False) as connection:
+            row = connection.execute(
+                sa.select(batches).where(batches.c.batch_id == batch_id)
+            ).one_or_none()
+        if row is None:
+            return None
+        return DepositReceipt(
+            row.batch_id, row.folder, row.kind, row.size, row.deposited_at, already_deposited=True
+        )
+
+    def waiting(self, folder: str) -> list[WaitingBatch]:
+        """The folder's batches not yet injected, in deposit order."""
+        with self._database.transaction(write=False) as connection:
+            rows = connection.execute(
+                sa.select(batches)
+                .where(batches.c.folder == folder, batches.c.state == WAITING)
+                .order_by(batches.c.id)
+            ).all()
+        return [
+            WaitingBatch(
+                batch_id=row.batch_id,
+                folder=row.folder,
+                kind=row.kind,
+                size=row.size,
+                deposited_at=row.deposited_at,
+                last_attempt_at=row.last_attempt_at,
+                last_wait_reason=row.last_wait_reason,
+            )
+            for row in rows
+        ]
+
+    # -- the administrator's credential and the connectors -------------------------------
+
+    def authenticate_administrator(self, expires: date | None = None) -> Credential:
+        """Record the reference administrator's authentication, valid one year by default
+        or to the end of `expires` (a past date records an expired credential)."""
+        now = self._clock()
+        expires_at = one_year_after(now) if expires is None else end_of_day(expires)
+        with self._database.transaction() as connection:
+            _upsert(
+                connection,
+                credential,
+                {"id": CREDENTIAL_ROW, "authenticated_at": now, "expires_at": expires_at},
+            )
+        return Credential(now, expires_at, valid=expires_at > now)
+
+    def credential(self) -> Credential | None:
+        """The reference administrator's credential as of now; None if never authenticated."""
+        with self._database.transaction(write=False) as connection:
+            return self._credential(connection)
+
+    def _credential(self, connection: Connection) -> Credential | None:
+        row = connection.execute(sa.select(credential)).one_or_none()
+        if row is None:
+            return None
+        return Credential(row.authenticated_at, row.expires_at, row.expires_at > self._clock())
+
+    def activate_connector(self, folder: str, *, accept: bool) -> ConnectorState:
+        """Activate the folder's marketplace connector; its interactions must be accepted."""
+        if not accept:
+            raise ConsentRequired(folder)
+        return self._set_connector(folder, active=True)
+
+    def deactivate_connector(self, folder: str) -> ConnectorState:
+        """Deactivate it; waiting batches stay, and wait for its reactivation."""
+        return self._set_connector(folder, active=False)
+
+    def _set_connector(self, folder: str, *, active: bool) -> ConnectorState:
+        with self._database.transaction() as connection:
+            # Deactivating unticks the acceptance too: activating again asks for it anew.
+            _upsert(
+                connection,
+                connectors,
+                {
+                    "folder": folder,
+                    "active": active,
+                    "consent": active,
+                    "changed_at": self._clock(),
+                },
+            )
+            return self._connector_state(connection, folder)
+
+    def connector_state(self, folder: str) -> ConnectorState:
+        """The folder's connector, the administrator's credential and the batches waiting."""
+        with self._database.transaction(write=False) as connection:
+            return self._connector_state(connection, folder)
+
+    def _connector_state(self, connection: Connection, folder: str) -> ConnectorState:
+        row = connection.execute(
+            sa.select(connectors).where(connectors.c.folder == folder)
+        ).one_or_none()
+        waiting = connection.scalar(
+            sa.select(sa.func.count())
+            .select_from(batches)
+            .where(batches.c.folder == folder, batches.c.state == WAITING)
+        )
+        return ConnectorState(
+            folder=folder,
+            active=bool(row.active) if row else False,
+            consent=bool(row.consent) if row else False,
+            changed_at=row.changed_at if row else None,
+            credential=self._credential(connection),
+            waiting_batches=int(waiting or 0),
+        )
+
+    def _require_passage(self, folder: str, action: str) -> ConnectorState:
+        """The credential, then the connector: refuse what they do not let through."""
+        state = self.connector_state(folder)
+        if state.credential is None or not state.credential.valid:
+            raise CertificateExpired(state.credential.expires_at if state.credential else None)
+        if state.connector_reason is not None:
+            raise ConnectorInactive(folder, action, state.connector_reason)
+        return state
+
+    # -- injection ---------------------------------------------------------------------
+
+    def open_folder(self, folder: str, ledger: InjectionLedger) -> OpeningReport:
+        """Open the folder's accounting: inject its waiting batches, in deposit order.
+
+        Refused (CertificateExpired) while the credential is expired or missing, nothing
+        injected; with the connector inactive, nothing is injected and the report says how
+        many batches wait and why. Either way each waiting batch records why it waits.
+        """
+        known = ledger.folders()
+        if folder not in known:
+            raise FolderNotInLedger(folder, known)
+        state = self.connector_state(folder)
+        if state.credential is None or not state.credential.valid:
+            self._note_waiting(folder, state.credential_reason)
+            raise CertificateExpired(state.credential.expires_at if state.credential else None)
+        if state.connector_reason is not None:
+            waiting = self._note_waiting(folder, state.connector_reason)
+            return OpeningReport(
+                folder, waiting_batches=waiting, wait_reason=state.connector_reason
+            )
+        report = _Tally(folder)
+        for batch_pk, kind, size in self._waiting_batches(folder):
+            items = self._read_items(batch_pk, size)
+            if kind == ENTRIES:
+                injection = inject_entries(ledger, folder, items)
+            else:
+                injection = inject_reference(ledger, folder, items)
+            if self._store_injection(batch_pk, folder, injection):
+                report.add(injection)
+        return report.report()
+
+    def _waiting_batches(self, folder: str) -> list[tuple[int, BatchKind, int]]:
+        with self._database.transaction(write=False) as connection:
+            return [
+                (row.id, row.kind, row.size)
+                for row in connection.execute(
+                    sa.select(batches.c.id, batches.c.kind, batches.c.size)
+                    .where(batches.c.folder == folder, batches.c.state == WAITING)
+                    .order_by(batches.c.id)
+                )
+            ]
+
+    def _note_waiting(self, folder: str, reason: str | None) -> int:
+        with self._database.transaction() as connection:
+            noted = connection.execute(
+                batches.update()
+                .where(batches.c.folder == folder, batches.c.state == WAITING)
+                .values(last_wait_reason=reason, last_attempt_at=self._clock())
+            )
+            return int(noted.rowcount)
+
+    def _read_items(self, batch_pk: int, size: int) -> Iterator[StoredItem]:
+        """The batch's items by ranges of positions, each range in a short read.
+
+        No read stays open while the ledger posts, so SQLite's writer is never held up
+        and a batch of any size is never read whole.
+        """
+        query = (
+            sa.select(
+                batch_items.c.position,
+                batch_items.c.key,
+                batch_items.c.kind,
+                batch_items.c.content,
+            )
+            .where(
+                batch_items.c.batch == batch_pk,
+                batch_items.c.position >= sa.bindparam("start"),
+                batch_items.c.position < sa.bindparam("stop"),
+            )
+            .order_by(batch_items.c.position)
+        )
+        for start in range(0, size, self._chunk_size):
+            with self._database.transaction(write=False) as connection:
+                rows = connection.execute(
+                    query, {"start": start, "stop": start + self._chunk_size}
+                ).all()
+            for row in rows:
+                yield StoredItem(row.position, row.key, row.kind, row.content)
+
+    def _store_injection(self, batch_pk: int, folder: str, injection: Injection) -> bool:
+        """The answers and the batch's new state, in one transaction; False when another
+        opening of the folder stored them first (its answers stand)."""
+        now = self._clock()
+        with self._database.transaction() as connection:
+            marked = connection.execute(
+                batches.update()
+                .where(batches.c.id == batch_pk, batches.c.state == WAITING)
+                .values(state=INJECTED, injected_at=now, last_attempt_at=now, last_wait_reason=None)
+            )
+            if marked.rowcount != 1:
+                return False
+            for chunk in _chunks(injection.answers, WRITE_CHUNK):
+                connection.execute(
+                    results.insert(),
+                    [
+                        {
+                            "batch": batch_pk,
+                            "folder": folder,
+                            "created_at": now,
+                            **answer._asdict(),
+                        }
+                        for answer in chunk
+                    ],
+                )
+        return True
+
+    # -- results on their way back -----------------------------------------------------
+
+    def collect_results(self, folder: str, *, limit: int | None = None) -> list[RelayResult]:
+        """The folder's results not yet acknowledged, oldest first."""
+        query = (
+            sa.select(results, batches.c.batch_id)
+            .join(batches, results.c.batch == batches.c.id)
+            .where(results.c.folder == folder, results.c.delivered_at.is_(None))
+            .order_by(results.c.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._database.transaction(write=False) as connection:
+            rows = connection.execute(query).all()
+        return [
+            RelayResult(
+                result_id=row.id,
+                batch_id=row.batch_id,
+                folder=row.folder,
+                position=row.position,
+                key=row.key,
+                result=json.loads(row.result),
+                expected=bool(row.expected),
+                created_at=row.created_at,
+                item=row.item,
+                delivered_at=row.delivered_at,
+            )
+            for row in rows
+        ]
+
+    def acknowledge(self, result_ids: Iterable[int], *, folder: str | None = None) -> int:
+        """Mark results delivered (again is a no-op); how many were newly marked."""
+        now = self._clock()
+        marked = 0
+        with self._database.transaction() as connection:
+            for chunk in _chunks(sorted(set(result_ids)), ID_CHUNK):
+                update = results.update().where(
+                    results.c.id.in_(chunk), results.c.delivered_at.is_(None)
+                )
+                if folder is not None:
+                    update = update.where(results.c.folder == folder)
+                marked += connection.execute(update.values(delivered_at=now)).rowcount
+        return marked
+
+    # -- the ledger's setup published to the workspace ---------------------------------
+
+    def publish_setup(self, folder: str, setup: FolderSetup) -> Publication:
+        """Publish the folder's setup (fiscal years and the rest), dated now.
+
+        Needs the credential valid (else CertificateExpired) and the connector active with
+        its interactions accepted (else ConnectorInactive).
+        """
+        if setup.folder != folder:
+            raise ValueError(f"the setup is folder {setup.folder}'s, not {folder}'s")
+        self._require_passage(folder, "resynchronize the fiscal years")
+        now = self._clock()
+        with self._database.transaction() as connection:
+            _upsert(
+                connection,
+                publications,
+                {"folder": folder, "setup": _dumps(setup.to_document()), "published_at": now},
+            )
+        return Publication(folder, setup, now)
+
+    def published_setup(self, folder: str) -> Publication | None:
+        """The latest setup the folder published, or None."""
+        with self._database.transaction(write=False) as connection:
+            row = connection.execute(
+                sa.select(publications).where(publications.c.folder == folder)
+            ).one_or_none()
+        if row is None:
+            return None
+        return Publication(
+            folder, FolderSetup.model_validate(json.loads(row.setup)), row.published_at
+        )
+
+
+class _Tally:
+    """An opening's counts, batch after batch."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.batches = 0
+        self.injections: list[Injection] = []
+
+    def add(self, injection: Injection) -> None:
+        self.batches += 1
+        self.injections.append(injection)
+
+    def report(self) -> OpeningReport:
+        every = self.injections
+        return OpeningReport(
+            folder=self.folder,
+            injected_batches=self.batches,
+            posted=sum(injection.posted for injection in every),
+            replayed=sum(injection.replayed for injection in every),
+            rejected=sum(injection.rejected for injection in every),
+            expected_rejections=sum(injection.expected_rejections for injection in every),
+            reference_added=sum(injection.reference_added for injection in every),
+            expected_items=tuple(item for injection in every for item in injection.expected_items),
+        )
+
+
+def _upsert(connection: Connection, table: sa.Table, values: dict[str, Any]) -> None:
+    """Insert the row, or update it where its primary key is taken."""
+    keys = [column.name for column in table.primary_key.columns]
+    changes = {name: value for name, value in values.items() if name not in keys}
+    if connection.dialect.name == "postgresql":
+        pg_insert = postgresql.insert(table).values(values)
+        connection.execute(pg_insert.on_conflict_do_update(index_elements=keys, set_=changes))
+        return
+    lite_insert = sqlite.insert(table).values(values)
+    connection.execute(lite_insert.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+def _stored_items(batch: OutgoingBatch) -> list[StoredItem]:
+    """The batch's items as the relay keeps them; MalformedDocument lists every bad one."""
+    problems: list[Problem] = []
+    items: list[StoredItem] = []
+    if batch.kind == ENTRIES:
+        for position, outgoing in enumerate(batch.entries):
+            try:
+                parse_entry(outgoing.document, position)
+            except MalformedDocument as malformed:
+                problems.extend(malformed.problems)
+                continue
+            items.append(StoredItem(position, outgoing.key, "entry", _dumps(outgoing.document)))
+    else:
+        for position, reference in enumerate(batch.reference):
+            model = Account if reference.kind == "account" else ThirdParty
+            try:
+                model.model_validate(reference.document)
+            except ValidationError as error:
+                problems.extend(problems_from_validation(error, f"reference[{position}]"))
+                continue
+            items.append(
+                StoredItem(position, reference.key, reference.kind, _dumps(reference.document))
+            )
+    if problems:
+        raise MalformedDocument(problems, source=f"batch {batch.batch_id} of folder {batch.folder}")
+    return items

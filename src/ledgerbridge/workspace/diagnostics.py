@@ -1,0 +1,224 @@
+"""Diagnostics: the seed's procedures as checks (`doctor`), and the Rejections tab."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from ledgerbridge.connectors.base import LedgerConnector
+from ledgerbridge.db import Database
+from ledgerbridge.domain.clock import Clock
+from ledgerbridge.domain.fiscal_period import fiscal_period_problems
+from ledgerbridge.domain.lifecycle import Status
+from ledgerbridge.domain.setup import parse_setup
+from ledgerbridge.workspace.errors import UnknownClient
+from ledgerbridge.workspace.tables import clients, entries, mirror, rejections
+
+MIRROR_STALE_AFTER = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    message: str
+    fix: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "message": self.message, "fix": self.fix}
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M")
+
+
+class Diagnostics:
+    def __init__(self, database: Database, connector: LedgerConnector, clock: Clock) -> None:
+        self._database = database
+        self._connector = connector
+        self._clock = clock
+
+    def doctor(self, folder: str) -> list[Check]:
+        """api, connector, credential, fiscal_period, waiting_batches, mirror: each with its fix."""
+        now = self._clock()
+        with self._database.transaction(write=False) as connection:
+            client = connection.execute(
+                sa.select(clients).where(clients.c.folder == folder)
+            ).first()
+            if client is None:
+                raise UnknownClient(folder)
+            mirrored = connection.execute(
+                sa.select(mirror).where(mirror.c.client == folder)
+            ).first()
+            stuck = connection.execute(
+                sa.select(sa.func.count(), sa.func.min(entries.c.attempted_at)).where(
+                    entries.c.client == folder, entries.c.status == Status.SYNCHRONIZING.value
+                )
+            ).one()
+        link = self._connector.link_state(folder)
+        checks = [
+            Check("api", True, "The API is enabled: Synchronize and the nightly run send entries.")
+            if client.api_enabled
+            else Check(
+                "api",
+                False,
+                "The API is disabled: nothing is sent to the ledger.",
+                f"ledgerbridge client set {folder} --api on",
+            ),
+            Check(
+                "connector",
+                True,
+                "The marketplace connector is active and its interactions accepted.",
+            )
+            if link.connector_reason is None
+            else Check(
+                "connector",
+                False,
+                f"The marketplace connector lets nothing through: {link.connector_reason}.",
+                f"In the ledger: ledgerbridge ledger marketplace {folder} --activate --accept,"
+                f" then ledgerbridge ledger open {folder}",
+            ),
+        ]
+        if link.credential_reason is None and link.credential_expires_at is not None:
+            checks.append(
+                Check(
+                    "credential",
+                    True,
+                    f"The reference administrator's credential is valid until {_when(link.credential_expires_at)}.",
+                )
+            )
+        else:
+            checks.append(
+                Check(
+                    "credential",
+                    False,
+                    f"The reference administrator's credential is not valid: {link.credential_reason}.",
+                    "The reference administrator authenticates again: ledgerbridge ledger admin-auth,"
+                    f" then ledgerbridge ledger open {folder}",
+                )
+            )
+        checks.append(self._fiscal_period(folder, mirrored, client.timezone, now))
+        checks.append(
+            self._waiting(
+                folder, link.waiting_batches, link.oldest_waiting_at, link.wait_reason, stuck
+            )
+        )
+        checks.append(self._mirror(folder, mirrored, now))
+        return checks
+
+    def _fiscal_period(self, folder: str, mirrored: Any, timezone: str, now: datetime) -> Check:
+        if mirrored is None:
+            return Check(
+                "fiscal_period",
+                False,
+                "The folder's fiscal years are unknown: the ledger never published them.",
+                f"In the ledger: ledgerbridge ledger resync-fiscal-years {folder}",
+            )
+        setup = parse_setup(json.loads(mirrored.setup))
+        today = now.astimezone(ZoneInfo(timezone)).date()
+        problems = fiscal_period_problems(setup.fiscal_years, today)
+        if not problems:
+            return Check(
+                "fiscal_period", True, f"The open fiscal years are in order for today ({today})."
+            )
+        return Check(
+            "fiscal_period",
+            False,
+            " ".join(problem.message for problem in problems),
+            " ".join(dict.fromkeys(problem.fix for problem in problems))
+            + f" (ledgerbridge ledger resync-fiscal-years {folder})",
+        )
+
+    def _waiting(
+        self,
+        folder: str,
+        batches: int,
+        oldest: datetime | None,
+        reason: str | None,
+        stuck: Any,
+    ) -> Check:
+        count, since = stuck
+        if not batches and not count:
+            return Check(
+                "waiting_batches",
+                True,
+                "No batch waits in the relay; no entry is stuck synchronizing.",
+            )
+        parts = []
+        if batches:
+            parts.append(
+                f"{batches} batch(es) wait in the relay"
+                + (f" since {_when(oldest)}" if oldest else "")
+            )
+        if count:
+            parts.append(
+                f"{count} entries are synchronizing" + (f" since {_when(since)}" if since else "")
+            )
+        message = "; ".join(parts) + "."
+        if reason:
+            message += f" Last opening: {reason}"
+        return Check(
+            "waiting_batches",
+            False,
+            message,
+            f"Open the folder's accounting in the ledger to inject them: ledgerbridge ledger open {folder}"
+            " (if they stay, check the connector and the administrator's credential above).",
+        )
+
+    def _mirror(self, folder: str, mirrored: Any, now: datetime) -> Check:
+        fix = f"In the ledger: ledgerbridge ledger resync-fiscal-years {folder}"
+        if mirrored is None:
+            return Check(
+                "mirror", False, "No mirror of the ledger's setup: pre-flight cannot run.", fix
+            )
+        published = mirrored.published_at
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=now.tzinfo)
+        age = now - published
+        message = f"The ledger's setup was published on {_when(published)} ({age.days} days ago)."
+        if age > MIRROR_STALE_AFTER:
+            return Check("mirror", False, message + " It may no longer match the ledger.", fix)
+        return Check("mirror", True, message)
+
+    def rejections(self, folder: str) -> list[dict[str, Any]]:
+        """Every rejection received for the client, newest first, settled or not."""
+        with self._database.transaction(write=False) as connection:
+            if (
+                connection.execute(
+                    sa.select(clients.c.folder).where(clients.c.folder == folder)
+                ).first()
+                is None
+            ):
+                raise UnknownClient(folder)
+            rows = connection.execute(
+                sa.select(rejections, entries.c.status)
+                .select_from(
+                    rejections.outerjoin(
+                        entries,
+                        sa.and_(
+                            entries.c.client == rejections.c.client,
+                            entries.c.entry_id == rejections.c.entry_id,
+                        ),
+                    )
+                )
+                .where(rejections.c.client == folder)
+                .order_by(rejections.c.at.desc(), rejections.c.id.desc())
+            ).all()
+        settled_statuses = {Status.SYNCHRONIZED.value, Status.EXCLUDED.value}
+        return [
+            {
+                "id": row.entry_id if row.entry_id is not None else row.item,
+                "revision": row.revision,
+                "code": row.code,
+                "message": row.message,
+                "at": row.at.isoformat(),
+                "settled": bool(row.expected or row.status in settled_statuses),
+                "expected": bool(row.expected),
+            }
+            for row in rows
+        ]

@@ -1,0 +1,333 @@
+"""Synchronize: verified entries go to the relay as one batch; the ledger's results come back.
+
+Exactly once rests on three things: the idempotency key (client, entry id, revision) that
+travels with each entry and that the ledger holds unique; an outbox row written in the same
+transaction that marks the entries synchronizing, so a deposit lost in a crash is deposited
+again by the next sync under the same batch id (the relay takes a batch id once); and results
+applied only to the entry revision they answer, so a result received twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ledgerbridge.connectors.base import IncomingResult, LedgerConnector
+from ledgerbridge.db import Database
+from ledgerbridge.domain.clock import Clock
+from ledgerbridge.domain.keys import entry_key, parse_entry_key
+from ledgerbridge.domain.lifecycle import Action, Status
+from ledgerbridge.relay.values import OutgoingBatch, OutgoingEntry
+from ledgerbridge.workspace.errors import ApiDisabled, SyncAlreadyRunning, UnknownClient
+from ledgerbridge.workspace.tables import clients, entries, outbox, rejections
+from ledgerbridge.workspace.transitions import Change, apply_action, record_history
+
+SYNC_LEASE = timedelta(minutes=30)  # a sync that died frees its client after this
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    folder: str
+    sent: int  # entries deposited in this sync's new batch
+    batch_id: str | None
+    resent: int = 0  # entries of earlier batches whose deposit had not been confirmed
+    actor: str = "accountant"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "sent": self.sent,
+            "batch_id": self.batch_id,
+            "resent": self.resent,
+        }
+
+    def summary(self) -> str:
+        if not self.sent and not self.resent:
+            return f"Client {self.folder}: nothing to send (no verified entry)."
+        text = f"Client {self.folder}: {self.sent} entries sent to the relay"
+        if self.resent:
+            text += f", {self.resent} entries of an unconfirmed earlier send deposited again"
+        return text + "; they stay synchronizing until the ledger opens the folder's accounting."
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsReport:
+    folder: str
+    synchronized: int = 0
+    failed: int = 0
+    expected_rejections: int = 0
+    ignored: int = 0  # results for a revision already settled: received twice
+    failures: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "synchronized": self.synchronized,
+            "failed": self.failed,
+            "expected_rejections": self.expected_rejections,
+        }
+
+
+class Synchronizer:
+    """The Synchronize button, the nightly run, and the results on their way back."""
+
+    def __init__(self, database: Database, connector: LedgerConnector, clock: Clock) -> None:
+        self._database = database
+        self._connector = connector
+        self._clock = clock
+
+    # -- sending -------------------------------------------------------------------------
+
+    def sync(self, folder: str, *, actor: str = "accountant") -> SyncReport:
+        """Deposit every verified entry of the client as one batch (SPEC §3)."""
+        now = self._clock()
+        with self._database.transaction() as connection:
+            client = connection.execute(
+                sa.select(clients).where(clients.c.folder == folder)
+            ).first()
+            if client is None:
+                raise UnknownClient(folder)
+            if not client.api_enabled:
+                raise ApiDisabled(folder)
+            taken = connection.execute(
+                clients.update()
+                .where(
+                    clients.c.folder == folder,
+                    sa.or_(clients.c.sync_lease_until.is_(None), clients.c.sync_lease_until < now),
+                )
+                .values(sync_lease_until=now + SYNC_LEASE)
+            )
+            if taken.rowcount == 0:
+                raise SyncAlreadyRunning(folder)
+        try:
+            resent = self._deposit_unconfirmed(folder)
+            batch_id, sent = self._send_verified(folder, actor)
+        finally:
+            with self._database.transaction() as connection:
+                connection.execute(
+                    clients.update().where(clients.c.folder == folder).values(sync_lease_until=None)
+                )
+        return SyncReport(folder, sent, batch_id, resent, actor)
+
+    def _send_verified(self, folder: str, actor: str) -> tuple[str | None, int]:
+        now = self._clock()
+        batch_id = f"{folder}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        with self._database.transaction() as connection:
+            rows = connection.execute(
+                sa.select(entries.c.entry_id, entries.c.revision).where(
+                    entries.c.client == folder, entries.c.status == Status.VERIFIED.value
+                )
+            ).all()
+            if not rows:
+                return None, 0
+            connection.execute(
+                outbox.insert().values(
+                    batch_id=batch_id, client=folder, kind="entries", created_at=now, actor=actor
+                )
+            )
+            states = {row.entry_id: (Status.VERIFIED, row.revision) for row in rows}
+            apply_action(
+                connection,
+                folder,
+                states,
+                Action.SYNC,
+                actor=actor,
+                at=now,
+                message=f"sent to the relay in batch {batch_id}",
+                values={"batch_id": batch_id, "attempted_at": now},
+            )
+        sent = self._deposit(folder, batch_id)
+        return batch_id, sent
+
+    def _deposit_unconfirmed(self, folder: str) -> int:
+        """Deposit again the batches whose deposit was never confirmed (a crash, a timeout)."""
+        with self._database.transaction(write=False) as connection:
+            pending = (
+                connection.execute(
+                    sa.select(outbox.c.batch_id)
+                    .where(
+                        outbox.c.client == folder,
+                        outbox.c.kind == "entries",
+                        outbox.c.deposited_at.is_(None),
+                    )
+                    .order_by(outbox.c.created_at)
+                )
+                .scalars()
+                .all()
+            )
+        return sum(self._deposit(folder, batch_id) for batch_id in pending)
+
+    def _deposit(self, folder: str, batch_id: str) -> int:
+        """Hand the batch to the relay (idempotent by batch id), then confirm it in the outbox."""
+        with self._database.transaction(write=False) as connection:
+            rows = connection.execute(
+                sa.select(entries.c.entry_id, entries.c.revision, entries.c.content)
+                .where(
+                    entries.c.client == folder,
+                    entries.c.batch_id == batch_id,
+                    entries.c.status == Status.SYNCHRONIZING.value,
+                )
+                .order_by(entries.c.entry_id)
+            ).all()
+        batch = OutgoingBatch(
+            batch_id=batch_id,
+            folder=folder,
+            entries=tuple(
+                OutgoingEntry(
+                    key=entry_key(folder, row.entry_id, row.revision),
+                    document=json.loads(row.content),
+                )
+                for row in rows
+            ),
+        )
+        self._connector.deposit(batch)
+        with self._database.transaction() as connection:
+            connection.execute(
+                outbox.update()
+                .where(outbox.c.batch_id == batch_id)
+                .values(deposited_at=self._clock())
+            )
+        return len(rows)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def receive_results(self, folder: str) -> ResultsReport:
+        """Apply the ledger's results waiting in the relay: synchronized or failed, once each."""
+        results = self._connector.collect_results(folder)
+        if not results:
+            return ResultsReport(folder)
+        now = self._clock()
+        with self._database.transaction() as connection:
+            report = _apply_results(connection, folder, results, now)
+        self._connector.acknowledge(folder, [result.result_id for result in results])
+        return report
+
+
+def _apply_results(
+    connection: Connection, folder: str, results: Sequence[IncomingResult], now: datetime
+) -> ResultsReport:
+    expected = [result for result in results if result.expected]
+    answers = [result for result in results if not result.expected]
+    if expected:
+        connection.execute(
+            rejections.insert(),
+            [
+                {
+                    "client": folder,
+                    "entry_id": None,
+                    "revision": None,
+                    "item": result.item,
+                    "code": result.result.get("code"),
+                    "message": result.result.get("message") or "",
+                    "at": now,
+                    "expected": True,
+                }
+                for result in expected
+            ],
+        )
+    keyed: dict[str, tuple[int, Mapping[str, Any]]] = {}
+    for answer in answers:
+        _, entry_id, revision = parse_entry_key(answer.key)
+        keyed[entry_id] = (revision, answer.result)
+    current = {}
+    ids = list(keyed)
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(
+            sa.select(entries.c.entry_id, entries.c.status, entries.c.revision).where(
+                entries.c.client == folder, entries.c.entry_id.in_(ids[start : start + 500])
+            )
+        )
+        current.update({row.entry_id: (row.status, row.revision) for row in rows})
+    posted, failed, changes = [], [], []
+    ignored = 0
+    for entry_id, (revision, result) in keyed.items():
+        if current.get(entry_id) != (Status.SYNCHRONIZING.value, revision):
+            ignored += 1  # this revision's result was applied already, or it is not ours
+            continue
+        if result["status"] == "accepted":
+            number = result.get("entry_number")
+            posted.append({"k_id": entry_id, "number": number, "year": result.get("fiscal_year")})
+            note = f"posted as entry {number} of fiscal year {result.get('fiscal_year')}"
+            if result.get("replay"):
+                note += " (the ledger had it already: replay)"
+            changes.append(
+                Change(entry_id, revision, Status.SYNCHRONIZING, Status.SYNCHRONIZED, note)
+            )
+        else:
+            failed.append(
+                {
+                    "k_id": entry_id,
+                    "code": result.get("code"),
+                    "message": result.get("message"),
+                    "findings": json.dumps(result.get("findings") or [], ensure_ascii=False),
+                    "revision": revision,
+                }
+            )
+            changes.append(
+                Change(
+                    entry_id,
+                    revision,
+                    Status.SYNCHRONIZING,
+                    Status.SYNC_FAILED,
+                    result.get("message"),
+                )
+            )
+    if posted:
+        connection.execute(
+            entries.update()
+            .where(entries.c.client == folder, entries.c.entry_id == sa.bindparam("k_id"))
+            .values(
+                status=Status.SYNCHRONIZED.value,
+                entry_number=sa.bindparam("number"),
+                fiscal_year=sa.bindparam("year"),
+                code=None,
+                message=None,
+                findings=None,
+                updated_at=now,
+            ),
+            posted,
+        )
+    if failed:
+        connection.execute(
+            entries.update()
+            .where(entries.c.client == folder, entries.c.entry_id == sa.bindparam("k_id"))
+            .values(
+                status=Status.SYNC_FAILED.value,
+                code=sa.bindparam("code"),
+                message=sa.bindparam("message"),
+                findings=sa.bindparam("findings"),
+                updated_at=now,
+            ),
+            [{key: row[key] for key in ("k_id", "code", "message", "findings")} for row in failed],
+        )
+        connection.execute(
+            rejections.insert(),
+            [
+                {
+                    "client": folder,
+                    "entry_id": row["k_id"],
+                    "revision": row["revision"],
+                    "item": None,
+                    "code": row["code"],
+                    "message": row["message"] or "",
+                    "at": now,
+                    "expected": False,
+                }
+                for row in failed
+            ],
+        )
+    record_history(connection, folder, changes, "ledger", now)
+    return ResultsReport(
+        folder,
+        synchronized=len(posted),
+        failed=len(failed),
+        expected_rejections=len(expected),
+        ignored=ignored,
+    )
