@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
-from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.malformed import MalformedDocument
-from ledgerbridge.relay import OutgoingBatch, OutgoingEntry, ReferenceItem, Relay
+from ledgerbridge.relay import BatchIdTaken, OutgoingBatch, OutgoingEntry, ReferenceItem, Relay
 from tests.integration.ledger_samples import purchase, sale
-
-NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
-
-
-def document(entry: Entry) -> dict[str, Any]:
-    """The entry as the workspace keeps it (amounts may be Decimal: the relay writes them as text)."""
-    return entry.model_dump(exclude_none=True)
-
-
-def entries_batch(batch_id: str, *entries: Entry, folder: str = "ACME") -> OutgoingBatch:
-    return OutgoingBatch(
-        batch_id=batch_id,
-        folder=folder,
-        entries=tuple(
-            OutgoingEntry(key=f"{folder}/{entry.id}/1", document=document(entry))
-            for entry in entries
-        ),
-    )
+from tests.integration.relay_samples import NOW, document, entries_batch
 
 
 @pytest.fixture
@@ -130,3 +111,12 @@ def test_a_batch_is_entries_or_reference_data_never_both() -> None:
             entries=(OutgoingEntry("ACME/a/1", document(purchase("a"))),),
             kind="reference",
         )
+
+
+def test_a_batch_id_already_holding_another_folders_batch_is_refused(relay: Relay) -> None:
+    relay.deposit(entries_batch("b-1", purchase("a")))
+
+    with pytest.raises(BatchIdTaken, match="the entries batch of folder ACME"):
+        relay.deposit(entries_batch("b-1", purchase("a"), folder="OTHER"))
+
+    assert relay.waiting("OTHER") == []

@@ -42,7 +42,10 @@ def test_a_patch_adds_an_auxiliary_account_to_one_line_by_replacing_the_lines() 
     entry = {
         "id": "inv-1",
         "journal": "ACH",
-        "lines": [{"account": "606100", "debit": "10.00"}, {"account": "401000", "credit": "10.00"}],
+        "lines": [
+            {"account": "606100", "debit": "10.00"},
+            {"account": "401000", "credit": "10.00"},
+        ],
     }
     patch = {
         "lines": [
@@ -66,8 +69,9 @@ def test_neither_the_target_nor_the_patch_is_changed() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
     max_leaves=10,
 )
 objects_without_nulls = st.recursive(

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from ledgerbridge.relay.service import Relay
     from ledgerbridge.relay.values import ConnectorState, Credential
 
-# Written by the composition of the parts; absent, opening a folder still injects.
-RESULTS_DELIVERY_MODULE = "ledgerbridge.cli.wiring"
+# The composition of the parts: how the ledger's news reach the workspace at once.
+WIRING_MODULE = "ledgerbridge.cli.wiring"
 
 
 def open_ledger_and_relay() -> tuple[Ledger, Relay]:
@@ -42,12 +42,23 @@ def _require_folder(ledger: Ledger, folder: str) -> None:
         raise FolderNotInLedger(folder, known)
 
 
-def results_delivery() -> Callable[[str], None] | None:
-    """What brings the results of an opening to the workspace at once, when it exists."""
-    if importlib.util.find_spec(RESULTS_DELIVERY_MODULE) is None:
+def _wiring(hook: str) -> Callable[[str], None] | None:
+    """A hook of the composed parts, when they are there; without them the ledger's side
+    still works on its own."""
+    if importlib.util.find_spec(WIRING_MODULE) is None:
         return None
-    module = importlib.import_module(RESULTS_DELIVERY_MODULE)
-    return cast("Callable[[str], None] | None", getattr(module, "deliver_results", None))
+    module = importlib.import_module(WIRING_MODULE)
+    return cast("Callable[[str], None] | None", getattr(module, hook, None))
+
+
+def results_delivery() -> Callable[[str], None] | None:
+    """What brings the results of an opening to the workspace at once."""
+    return _wiring("deliver_results")
+
+
+def publication_delivery() -> Callable[[str], None] | None:
+    """What brings a published setup into the workspace's mirror at once."""
+    return _wiring("deliver_publication")
 
 
 @app.command("open")
@@ -178,6 +189,9 @@ def resync_fiscal_years(folder: FolderArgument) -> None:
     ledger, relay = open_ledger_and_relay()
     setup = ledger.folder_setup(folder)
     publication = relay.publish_setup(folder, setup)
+    deliver_publication = publication_delivery()
+    if deliver_publication is not None:
+        deliver_publication(folder)
     if is_json():
         emit({"publication": publication.as_dict()})
     years = ", ".join(f"{year.code} {year.status}" for year in setup.fiscal_years) or "none"

@@ -171,12 +171,9 @@ def _collective(number: int, account: str, setup: FolderIndex | None, entry: Ent
         if sibling is not None:
             return f"{text}; another line of the entry uses the auxiliary account {sibling} on {account}"
         return f"{text}; add the third party's auxiliary account to the line"
-    candidates = {
-        code: setup.third_party_names.get(code, "")
-        for code, owner in sorted(setup.auxiliary_accounts.items())
-        if owner == account
-    }
-    party = _third_party_of_line(number, account, entry, candidates)
+    parties = _third_parties(setup)
+    candidates = parties.under(account)
+    party = _third_party_of_line(number, account, entry, parties)
     if party is not None:
         name = candidates[party]
         whose = f"{name}'s" if name else "the third party's"
@@ -192,22 +189,83 @@ def _collective(number: int, account: str, setup: FolderIndex | None, entry: Ent
     return f"{text}; the folder's auxiliary accounts under {account} are {listed}"
 
 
+class _ThirdParties:
+    """A folder's third parties by the account they belong to, and how to spot their names."""
+
+    def __init__(self, setup: FolderIndex) -> None:
+        self._by_account: dict[str, dict[str, str]] = {}
+        for code, owner in sorted(setup.auxiliary_accounts.items()):
+            self._by_account.setdefault(owner, {})[code] = setup.third_party_names.get(code, "")
+        self._spotters: dict[str, tuple[re.Pattern[str], dict[str, set[str]]]] = {}
+
+    def under(self, account: str) -> dict[str, str]:
+        """Code -> name of the third parties whose auxiliary account is under `account`."""
+        return self._by_account.get(account, {})
+
+    def named_in(self, text: str | None, account: str) -> str | None:
+        """The one third party under `account` whose name (or code) the text mentions as a
+        whole word; the longest name wins when one contains another (`EDF ENR` over `EDF`)."""
+        if not text or not self.under(account):
+            return None
+        pattern, owners = self._spotter(account)
+        terms = {found.group(1) for found in pattern.finditer(text.casefold())}
+        if not terms:
+            return None
+        longest = max(len(term) for term in terms)
+        codes = {code for term in terms if len(term) == longest for code in owners[term]}
+        return _single(codes)
+
+    def _spotter(self, account: str) -> tuple[re.Pattern[str], dict[str, set[str]]]:
+        if account not in self._spotters:
+            owners: dict[str, set[str]] = {}
+            for code, name in self.under(account).items():
+                for term in (name, code):
+                    if term:
+                        owners.setdefault(term.casefold(), set()).add(code)
+            # Longest first, so that at one place the longest name is the one found.
+            alternatives = "|".join(
+                re.escape(term) for term in sorted(owners, key=len, reverse=True)
+            )
+            self._spotters[account] = (re.compile(rf"(?<!\w)({alternatives})(?!\w)"), owners)
+        return self._spotters[account]
+
+
+# The remedies of one list share their setup: its third parties are indexed once.
+_KNOWN_SETUPS: dict[int, tuple[FolderIndex, _ThirdParties]] = {}
+_KNOWN_SETUPS_KEPT = 8
+
+
+def _third_parties(setup: FolderIndex) -> _ThirdParties:
+    known = _KNOWN_SETUPS.get(id(setup))
+    if known is not None and known[0] is setup:
+        return known[1]
+    if len(_KNOWN_SETUPS) >= _KNOWN_SETUPS_KEPT:
+        _KNOWN_SETUPS.pop(next(iter(_KNOWN_SETUPS)))
+    parties = _ThirdParties(setup)
+    _KNOWN_SETUPS[id(setup)] = (setup, parties)
+    return parties
+
+
 def _third_party_of_line(
-    number: int, account: str, entry: Entry | None, candidates: Mapping[str, str]
+    number: int, account: str, entry: Entry | None, parties: _ThirdParties
 ) -> str | None:
     """The third party a line on a collective account is about, when the entry says so:
     named in the line's label, the auxiliary account of another line on the same account,
     or named in the entry's label or another line's label."""
     line = _line(entry, number)
-    if entry is None or line is None or not candidates:
+    if entry is None or line is None or not parties.under(account):
         return None
     others = [other for index, other in enumerate(entry.lines or [], 1) if index != number]
     return (
-        _named_in(line.label, candidates)
-        or _auxiliary_on_other_lines(number, account, entry, candidates)
-        or _named_in(entry.label, candidates)
+        parties.named_in(line.label, account)
+        or _auxiliary_on_other_lines(number, account, entry, parties.under(account))
+        or parties.named_in(entry.label, account)
         or _single(
-            {party for other in others if (party := _named_in(other.label, candidates)) is not None}
+            {
+                party
+                for other in others
+                if (party := parties.named_in(other.label, account)) is not None
+            }
         )
     )
 
@@ -231,25 +289,6 @@ def _auxiliary_on_other_lines(
 
 def _single(found: set[str]) -> str | None:
     return next(iter(found)) if len(found) == 1 else None
-
-
-def _named_in(text: str | None, candidates: Mapping[str, str]) -> str | None:
-    """The one candidate whose name (or code) the text mentions as a whole word; the longest
-    name wins when one name contains another (`EDF ENR` over `EDF`)."""
-    if not text:
-        return None
-    folded = text.casefold()
-    matches: dict[str, int] = {}
-    for code, name in candidates.items():
-        for term in (name, code):
-            if term and re.search(rf"(?<!\w){re.escape(term.casefold())}(?!\w)", folded):
-                matches[code] = max(matches.get(code, 0), len(term))
-    if not matches:
-        return None
-    ranked = sorted(matches.items(), key=lambda item: item[1], reverse=True)
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        return None
-    return ranked[0][0]
 
 
 def _open_years(setup: FolderIndex) -> str:

@@ -103,6 +103,10 @@ def parse_required_date(value: object) -> date:
 Amount = Annotated[
     Decimal | None,
     PlainValidator(parse_amount),
+    # Written back as a decimal string ("120.00"), never as a JSON float.
+    PlainSerializer(
+        lambda amount: None if amount is None else format_amount(amount), when_used="json"
+    ),
     WithJsonSchema({"type": ["string", "number", "null"], "pattern": r"^\d+(\.\d{1,2})?$"}),
 ]
 OptionalDate = Annotated[

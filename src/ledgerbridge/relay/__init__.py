@@ -2,6 +2,7 @@
 
 from ledgerbridge.relay.errors import (
     CERTIFICATE_EXPIRED_MESSAGE,
+    BatchIdTaken,
     CertificateExpired,
     ConnectorInactive,
     ConsentRequired,
@@ -25,6 +26,7 @@ from ledgerbridge.relay.values import (
 
 __all__ = [
     "CERTIFICATE_EXPIRED_MESSAGE",
+    "BatchIdTaken",
     "CertificateExpired",
     "ConnectorInactive",
     "ConnectorState",

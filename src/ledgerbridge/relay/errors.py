@@ -76,3 +76,18 @@ class FolderNotInLedger(NotFound):
             fix="Check the folder code, or create the folder with"
             " `ledgerbridge ledger apply --setup FILE`.",
         )
+
+
+class BatchIdTaken(Refusal):
+    """A batch id already holds another folder's (or another kind of) batch."""
+
+    code = "batch_id_taken"
+
+    def __init__(self, batch_id: str, folder: str, kind: str) -> None:
+        self.batch_id = batch_id
+        super().__init__(
+            f"Batch {batch_id!r} was not deposited: the relay already holds a batch under that"
+            f" id, the {kind} batch of folder {folder}.",
+            fix="Give each batch an id of its own (the sending folder's code in it, say);"
+            " the same id is for resending the same batch only.",
+        )

@@ -10,6 +10,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
 from ledgerbridge.domain.catalogue import render_message
@@ -73,6 +74,11 @@ class LedgerOutOfStep(RuntimeError):
     """The ledger answered another entry than the one expected next: nothing is stored."""
 
 
+def _document(item: StoredItem) -> Any:
+    # Amounts never pass through a float, even one written as a JSON number.
+    return json.loads(item.content, parse_float=Decimal)
+
+
 def _json(value: dict[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -91,7 +97,7 @@ def inject_entries(ledger: InjectionLedger, folder: str, items: Iterable[StoredI
 
     def entries() -> Iterator[Entry]:
         for item in items:
-            entry = parse_entry(json.loads(item.content), item.position)
+            entry = parse_entry(_document(item), item.position)
             keys[id(entry)] = item.key
             pending.append((item, entry))
             yield entry
@@ -155,7 +161,7 @@ def inject_reference(
     injection = Injection()
     # Accounts first, so that a third party may name an account of the same batch.
     for item in sorted(items, key=lambda item: (item.kind != "account", item.position)):
-        document = json.loads(item.content)
+        document = _document(item)
         if item.kind == "account":
             account = Account.model_validate(document)
             label = f"account {account.number}"

@@ -28,6 +28,7 @@ from ledgerbridge.domain.entries import parse_entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
 from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
 from ledgerbridge.relay.errors import (
+    BatchIdTaken,
     CertificateExpired,
     ConnectorInactive,
     ConsentRequired,
@@ -125,7 +126,7 @@ class Relay:
         """
         known = self._receipt(batch.batch_id)
         if known is not None:
-            return known
+            return _same_batch(known, batch)
         items = _stored_items(batch)
         now = self._clock()
         try:
@@ -152,7 +153,7 @@ class Relay:
             known = self._receipt(batch.batch_id)
             if known is None:
                 raise
-            return known
+            return _same_batch(known, batch)
         return DepositReceipt(batch.batch_id, batch.folder, batch.kind, len(items), now)
 
     def _receipt(self, batch_id: str) -> DepositReceipt | None:
@@ -478,6 +479,13 @@ class _Tally:
             reference_added=sum(injection.reference_added for injection in every),
             expected_items=tuple(item for injection in every for item in injection.expected_items),
         )
+
+
+def _same_batch(known: DepositReceipt, batch: OutgoingBatch) -> DepositReceipt:
+    """The first receipt of a batch deposited again; refused if the id is another's."""
+    if (known.folder, known.kind) != (batch.folder, batch.kind):
+        raise BatchIdTaken(known.batch_id, known.folder, known.kind)
+    return known
 
 
 def _upsert(connection: Connection, table: sa.Table, values: dict[str, Any]) -> None:

@@ -43,3 +43,14 @@ class SyncAlreadyRunning(Refusal):
             f"A synchronization of client {folder} is already running.",
             fix="Wait for it to finish; two syncs of one client never run at once.",
         )
+
+
+class UnknownLedgerFolder(NotFound):
+    code = "unknown_folder"
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(
+            f"Cannot connect client {folder}: the ledger has no folder {folder!r}.",
+            fix="Check the folder code, or create the folder in the ledger first"
+            " (`ledgerbridge ledger apply --setup FILE`), then connect the client again.",
+        )

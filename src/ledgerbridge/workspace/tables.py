@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 
 metadata = sa.MetaData()
-Moment = sa.DateTime(timezone=True)
+
+
+class Moment(sa.types.TypeDecorator[datetime]):
+    """An aware UTC datetime, read back aware even where the database keeps no time zone."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the workspace stores aware times only")
+        utc = value.astimezone(UTC)
+        # SQLite's DATETIME keeps the wall time only: store it in UTC.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
 
 clients = sa.Table(
     "ws_clients",
@@ -41,6 +69,12 @@ entries = sa.Table(
     sa.Column("fiscal_year", sa.String, nullable=True),
     sa.Column("batch_id", sa.String, nullable=True),
     sa.Column("attempted_at", Moment, nullable=True),
+    # The pre-flight's verdict on the current revision, kept so that a list of 100,000
+    # entries does not check them all again: the rejection as JSON (code, message,
+    # findings), null when the entry passes; `predicted_against` is the stamp of the
+    # mirrored setup it was made against (null: never predicted), so a new mirror makes it stale.
+    sa.Column("predicted", sa.Text, nullable=True),
+    sa.Column("predicted_against", sa.String(64), nullable=True),
     sa.Index("ix_ws_entries_status", "client", "status"),
 )
 

@@ -11,7 +11,19 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
-from ledgerbridge.workspace.tables import entries, history
+from ledgerbridge.workspace.bulk import insert_rows
+from ledgerbridge.workspace.tables import entries, history, revisions
+
+HISTORY_COLUMNS = (
+    "client",
+    "entry_id",
+    "revision",
+    "at",
+    "actor",
+    "from_status",
+    "to_status",
+    "message",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,25 +36,34 @@ class Change:
     to_status: Status
     message: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.entry_id,
+            "revision": self.revision,
+            "from": self.from_status.value if self.from_status else None,
+            "to": self.to_status.value,
+            "message": self.message,
+        }
+
 
 def record_history(
     connection: Connection, client: str, changes: Sequence[Change], actor: str, at: datetime
 ) -> None:
-    if not changes:
-        return
-    connection.execute(
-        history.insert(),
+    insert_rows(
+        connection,
+        history,
+        HISTORY_COLUMNS,
         [
-            {
-                "client": client,
-                "entry_id": change.entry_id,
-                "revision": change.revision,
-                "at": at,
-                "actor": actor,
-                "from_status": change.from_status.value if change.from_status else None,
-                "to_status": change.to_status.value,
-                "message": change.message,
-            }
+            (
+                client,
+                change.entry_id,
+                change.revision,
+                at,
+                actor,
+                change.from_status.value if change.from_status else None,
+                change.to_status.value,
+                change.message,
+            )
             for change in changes
         ],
     )
@@ -94,5 +115,89 @@ def apply_action(
                 .where(entries.c.client == client, entries.c.entry_id.in_(ids[start : start + 500]))
                 .values(status=target.value, updated_at=at, **(values or {}))
             )
+    record_history(connection, client, changes, actor, at)
+    return changes
+
+
+@dataclass(frozen=True, slots=True)
+class NewRevision:
+    """New content for an entry: it becomes revision `revision`, back to to_verify."""
+
+    entry_id: str
+    status: Status  # the entry's status before
+    revision: int
+    content: str  # the §4.2 entry document, JSON
+    fingerprint: str
+    # Further columns of the new revision (its pre-flight verdict, say); the same keys for all.
+    values: Mapping[str, Any] | None = None
+
+
+def revise(
+    connection: Connection,
+    client: str,
+    new_revisions: Sequence[NewRevision],
+    *,
+    actor: str,
+    at: datetime,
+    note: str,
+) -> list[Change]:
+    """Store new revisions and move their entries back to to_verify, all or none.
+
+    An edit is a transition of the lifecycle like any other: an entry that cannot be
+    edited (synchronizing, synchronized, excluded) refuses the whole command. The
+    history line says `{note}: revision N`; the ledger's verdict on the previous revision
+    (code, message, findings) is cleared, it belonged to that revision.
+    """
+    changes = [
+        Change(
+            item.entry_id,
+            item.revision,
+            item.status,
+            next_status(item.entry_id, item.status, Action.EDIT),
+            f"{note}: revision {item.revision}",
+        )
+        for item in new_revisions
+    ]
+    if not changes:
+        return changes
+    extra = sorted((new_revisions[0].values or {}).keys())
+    connection.execute(
+        entries.update()
+        .where(entries.c.client == client, entries.c.entry_id == sa.bindparam("k_id"))
+        .values(
+            revision=sa.bindparam("k_revision"),
+            status=Status.TO_VERIFY.value,
+            content=sa.bindparam("k_content"),
+            fingerprint=sa.bindparam("k_fingerprint"),
+            updated_at=at,
+            code=None,
+            message=None,
+            findings=None,
+            **{name: sa.bindparam(f"k_{name}") for name in extra},
+        ),
+        [
+            {
+                "k_id": item.entry_id,
+                "k_revision": item.revision,
+                "k_content": item.content,
+                "k_fingerprint": item.fingerprint,
+                **{f"k_{name}": (item.values or {})[name] for name in extra},
+            }
+            for item in new_revisions
+        ],
+    )
+    connection.execute(
+        revisions.insert(),
+        [
+            {
+                "client": client,
+                "entry_id": item.entry_id,
+                "revision": item.revision,
+                "content": item.content,
+                "created_at": at,
+            }
+            for item in new_revisions
+        ],
+    )
     record_history(connection, client, changes, actor, at)
     return changes

@@ -1,0 +1,48 @@
+"""The workspace of the current command line, and what brings the ledger's news into it at once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ledgerbridge.cli.platform_access import open_platform
+from ledgerbridge.domain.refusals import NotFound
+
+if TYPE_CHECKING:
+    from ledgerbridge.platform import Platform
+    from ledgerbridge.workspace.service import Workspace
+
+
+def open_workspace() -> Workspace:
+    """The workspace of the home (or database URL) of this command line."""
+    return workspace_on(open_platform())
+
+
+def workspace_on(platform: Platform) -> Workspace:
+    """The workspace on the platform's database, connector and clock."""
+    from ledgerbridge.workspace.service import Workspace
+
+    return Workspace(platform.database, platform.connector, platform.clock)
+
+
+def _has_client(workspace: Workspace, folder: str) -> bool:
+    try:
+        workspace.client(folder)
+    except NotFound:
+        return False
+    return True
+
+
+def deliver_results(folder: str) -> None:
+    """Apply the results of an opening of the folder's accounting in the workspace, so that
+    they show when `ledger open` returns (SPEC §3); nothing when no client is tied to it."""
+    platform = open_platform()
+    if _has_client(workspace_on(platform), folder):
+        platform.synchronizer.receive_results(folder)
+
+
+def deliver_publication(folder: str) -> None:
+    """Take the setup the ledger just published into the workspace's mirror (pre-flight,
+    fiscal-period warning); nothing when no client is tied to the folder."""
+    workspace = open_workspace()
+    if _has_client(workspace, folder):
+        workspace.refresh_mirror(folder)

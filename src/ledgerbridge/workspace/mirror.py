@@ -1,0 +1,205 @@
+"""The ledger's setup as the workspace mirrors it, and the pre-flight that checks entries against it.
+
+The pre-flight is the ledger's own check (`check_entry`) run against the mirrored setup,
+so the two can never disagree but through a setup changed since its publication. Its
+verdicts are kept with each entry and made again only when the entry or the mirror changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ledgerbridge.domain.check import check_entry
+from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.findings import CheckResult
+from ledgerbridge.domain.folder_index import FolderIndex
+from ledgerbridge.domain.lifecycle import Status
+from ledgerbridge.domain.setup import FolderSetup
+from ledgerbridge.workspace.tables import entries, mirror
+
+# The statuses the pre-flight speaks of: what will be sent, or may be once verified.
+PREDICTED_STATUSES = frozenset({Status.TO_VERIFY, Status.VERIFIED})
+# Part of every stamp: verdicts made by an older check are made again.
+_VERDICT_FORMAT = "check-1"
+_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    """A folder's setup as the ledger last published it to the workspace."""
+
+    folder: str
+    setup: FolderSetup
+    published_at: datetime
+    received_at: datetime
+    stamp: str  # what the verdicts made against this setup are marked with
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "published_at": self.published_at.isoformat(),
+            "received_at": self.received_at.isoformat(),
+            "fiscal_years": [
+                year.model_dump(mode="json", by_alias=True) for year in self.setup.fiscal_years
+            ],
+        }
+
+
+@dataclass(slots=True)
+class Preflight:
+    """The check against one mirrored setup, indexed once for a whole import or list."""
+
+    mirror: Mirror
+    index: FolderIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = FolderIndex.of(self.mirror.setup)
+
+    @property
+    def stamp(self) -> str:
+        return self.mirror.stamp
+
+    def check(self, entry: Entry) -> CheckResult:
+        return check_entry(entry, self.index)
+
+    def verdict(self, entry: Entry) -> str | None:
+        """The predicted rejection as stored (JSON), or None when the ledger will accept it."""
+        return prediction_json(self.check(entry))
+
+    def stored_values(self, entry: Entry) -> dict[str, Any]:
+        return {"predicted": self.verdict(entry), "predicted_against": self.stamp}
+
+
+NO_PREDICTION: dict[str, Any] = {"predicted": None, "predicted_against": None}
+
+
+def prediction_values(preflight: Preflight | None, entry: Entry) -> dict[str, Any]:
+    """The pre-flight columns of an entry's new revision (none without a mirror)."""
+    return preflight.stored_values(entry) if preflight is not None else dict(NO_PREDICTION)
+
+
+def prediction_json(result: CheckResult) -> str | None:
+    if result.accepted:
+        return None
+    return json.dumps(
+        {
+            "code": result.code,
+            "message": result.message,
+            "findings": [finding.as_dict() for finding in result.findings],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _setup_text(setup: FolderSetup) -> str:
+    return json.dumps(setup.to_document(), ensure_ascii=False, sort_keys=True)
+
+
+def _stamp(setup_text: str) -> str:
+    return hashlib.sha256(f"{_VERDICT_FORMAT}\n{setup_text}".encode()).hexdigest()
+
+
+def load_mirror(connection: Connection, folder: str) -> Mirror | None:
+    row = connection.execute(sa.select(mirror).where(mirror.c.client == folder)).first()
+    if row is None:
+        return None
+    return Mirror(
+        folder=folder,
+        setup=FolderSetup.model_validate_json(row.setup),
+        published_at=row.published_at,
+        received_at=row.received_at,
+        stamp=_stamp(row.setup),
+    )
+
+
+def preflight_of(connection: Connection, folder: str) -> Preflight | None:
+    found = load_mirror(connection, folder)
+    return Preflight(found) if found is not None else None
+
+
+def store_mirror(
+    connection: Connection,
+    folder: str,
+    setup: FolderSetup,
+    *,
+    published_at: datetime,
+    received_at: datetime,
+) -> Mirror:
+    """Keep the setup the ledger published for `folder`, and predict again against it."""
+    text = _setup_text(setup)
+    values = {"setup": text, "published_at": published_at, "received_at": received_at}
+    updated = connection.execute(mirror.update().where(mirror.c.client == folder).values(**values))
+    if updated.rowcount == 0:
+        connection.execute(mirror.insert().values(client=folder, **values))
+    kept = Mirror(folder, setup, published_at, received_at, _stamp(text))
+    update_predictions(connection, folder, Preflight(kept))
+    return kept
+
+
+def update_predictions(
+    connection: Connection,
+    folder: str,
+    preflight: Preflight,
+    statuses: Collection[Status] = PREDICTED_STATUSES,
+) -> int:
+    """Predict again the entries whose verdict was made against another setup; returns how many."""
+    stale = connection.execute(
+        sa.select(entries.c.entry_id, entries.c.content).where(
+            entries.c.client == folder,
+            entries.c.status.in_([status.value for status in statuses]),
+            sa.or_(
+                entries.c.predicted_against.is_(None),
+                entries.c.predicted_against != preflight.stamp,
+            ),
+        )
+    ).all()
+    update = (
+        entries.update()
+        .where(entries.c.client == folder, entries.c.entry_id == sa.bindparam("k_id"))
+        .values(predicted=sa.bindparam("k_predicted"), predicted_against=preflight.stamp)
+    )
+    for start in range(0, len(stale), _CHUNK):
+        connection.execute(
+            update,
+            [
+                {"k_id": row.entry_id, "k_predicted": preflight.verdict(entry_of(row.content))}
+                for row in stale[start : start + _CHUNK]
+            ],
+        )
+    return len(stale)
+
+
+def predictions(
+    connection: Connection, folder: str, preflight: Preflight
+) -> dict[str, CheckResult]:
+    """The pre-flight of every to_verify and verified entry of the client, by entry id."""
+    rows = connection.execute(
+        sa.select(entries.c.entry_id, entries.c.content)
+        .where(
+            entries.c.client == folder,
+            entries.c.status.in_([status.value for status in PREDICTED_STATUSES]),
+        )
+        .order_by(entries.c.entry_id)
+    )
+    return {row.entry_id: preflight.check(entry_of(row.content)) for row in rows}
+
+
+def entry_of(content: str) -> Entry:
+    """An entry as the workspace keeps it (validated when it came in)."""
+    return Entry.model_validate_json(content)
+
+
+def content_of(entry: Entry) -> str:
+    """The §4.2 entry document the workspace keeps and sends: absent values left out,
+    amounts as strings with two decimals."""
+    # Amounts are Decimal behind a validator; pydantic warns about how it serializes them,
+    # yet writes exactly the decimal string wanted.
+    return entry.model_dump_json(exclude_none=True, warnings=False)

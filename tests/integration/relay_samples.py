@@ -1,0 +1,68 @@
+"""Batches for the relay's integration tests, and ledgers that fail on purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.findings import CheckResult
+from ledgerbridge.domain.keys import entry_key
+from ledgerbridge.domain.setup import FolderSetup
+from ledgerbridge.ledger import Ledger
+from ledgerbridge.relay import OutgoingBatch, OutgoingEntry
+
+# The relay's clock in these tests; the ledger's (POSTED_AT) is later the same day.
+NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
+NEXT_YEAR = date(2027, 3, 20)
+LAST_YEAR = date(2025, 3, 20)
+
+
+def document(entry: Entry) -> dict[str, Any]:
+    """The entry as the workspace keeps it (amounts may be Decimal: the relay writes them as text)."""
+    return entry.model_dump(exclude_none=True)
+
+
+def entries_batch(batch_id: str, *entries: Entry, folder: str = "ACME") -> OutgoingBatch:
+    """A batch whose entries are all at their first revision."""
+    return OutgoingBatch(
+        batch_id=batch_id,
+        folder=folder,
+        entries=tuple(
+            OutgoingEntry(key=entry_key(folder, entry.id, 1), document=document(entry))
+            for entry in entries
+        ),
+    )
+
+
+class SimulatedCrash(Exception):
+    """The process dies here."""
+
+
+class CrashAfterPosting:
+    """The real ledger, but the process dies once a batch is posted and before the relay
+    has stored anything of it."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def folders(self) -> list[str]:
+        return self.ledger.folders()
+
+    def folder_setup(self, folder: str) -> FolderSetup:
+        return self.ledger.folder_setup(folder)
+
+    def apply_setup(self, setup: FolderSetup) -> object:
+        return self.ledger.apply_setup(setup)
+
+    def post_batch(
+        self,
+        folder: str,
+        entries: Iterable[Entry],
+        *,
+        key: Callable[[Entry], str],
+        on_result: Callable[[CheckResult], None],
+    ) -> object:
+        self.ledger.post_batch(folder, entries, key=key, on_result=on_result)
+        raise SimulatedCrash

@@ -1,0 +1,111 @@
+"""The initial connection's reference data: what the folder has is rejected, as expected;
+what it lacks is added to its setup."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledgerbridge.db import Database
+from ledgerbridge.domain.clock import FixedClock
+from ledgerbridge.domain.setup import Account, ThirdParty
+from ledgerbridge.ledger import Ledger
+from ledgerbridge.relay import OutgoingBatch, Relay, reference_items
+from tests.integration.relay_samples import NOW
+
+
+@pytest.fixture
+def linked(database: Database) -> Relay:
+    relay = Relay(database, FixedClock(NOW))
+    relay.authenticate_administrator()
+    relay.activate_connector("ACME", accept=True)
+    return relay
+
+
+def connection_batch() -> OutgoingBatch:
+    return OutgoingBatch.of_reference(
+        "ACME-connect",
+        "ACME",
+        reference_items(
+            [
+                Account(number="401000", name="Fournisseurs", collective=True),
+                Account(number="401100", name="Fournisseurs étrangers", collective=True),
+            ],
+            [
+                ThirdParty(code="FEDF", name="EDF", account="401000"),
+                ThirdParty(code="FSIEMENS", name="Siemens AG", account="401100"),
+                ThirdParty(code="FNOWHERE", name="Nowhere", account="409999"),
+            ],
+        ),
+    )
+
+
+def test_items_the_folder_has_are_rejected_as_expected_and_the_others_added(
+    linked: Relay, acme: Ledger
+) -> None:
+    linked.deposit(connection_batch())
+
+    report = linked.open_folder("ACME", acme)
+
+    assert (report.injected_batches, report.reference_added, report.expected_rejections) == (
+        1,
+        2,
+        3,
+    )
+    assert (report.posted, report.rejected) == (0, 0)
+    setup = acme.folder_setup("ACME")
+    assert "401100" in {account.number for account in setup.accounts}
+    assert ThirdParty(code="FSIEMENS", name="Siemens AG", account="401100") in setup.third_parties
+    assert "FNOWHERE" not in {party.code for party in setup.third_parties}
+    results = linked.collect_results("ACME")
+    assert [(r.item, r.expected, r.result["code"], r.result["message"]) for r in results] == [
+        ("account 401000", True, "record_already_exists", "Record already exists: account 401000"),
+        (
+            "third party FEDF",
+            True,
+            "record_already_exists",
+            "Record already exists: third party FEDF",
+        ),
+        ("third party FNOWHERE", True, "record_not_found", "Record not found"),
+    ]
+    assert [r.key for r in results] == [
+        "account:401000",
+        "third_party:FEDF",
+        "third_party:FNOWHERE",
+    ]
+    assert results[2].result["findings"][0]["detail"] == (
+        "third party FNOWHERE belongs to account 409999, which folder ACME does not have"
+    )
+
+
+def test_the_opening_report_says_the_reference_rejections_are_to_be_ignored(
+    linked: Relay, acme: Ledger
+) -> None:
+    linked.deposit(connection_batch())
+
+    lines = linked.open_folder("ACME", acme).lines()
+
+    assert (
+        lines[0]
+        == "Folder ACME opened; 1 batch injected: 0 posted, 0 already posted (replays), 0 rejected."
+    )
+    assert "ignore them" in lines[-1]
+    assert "third party FEDF" in lines[-1]
+
+
+def test_a_connection_whose_items_the_folder_all_has_changes_nothing(
+    linked: Relay, acme: Ledger
+) -> None:
+    before = acme.folder_setup("ACME")
+    linked.deposit(
+        OutgoingBatch.of_reference(
+            "ACME-connect",
+            "ACME",
+            reference_items(before.accounts, before.third_parties),
+        )
+    )
+
+    report = linked.open_folder("ACME", acme)
+
+    assert report.reference_added == 0
+    assert report.expected_rejections == len(before.accounts) + len(before.third_parties)
+    assert acme.folder_setup("ACME") == before

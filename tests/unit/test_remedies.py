@@ -1,0 +1,200 @@
+"""Remedies: the catalogue's cause and fixes, made precise with the line, account, period and
+third party that the findings, the mirrored setup and the entry tell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ledgerbridge.domain.catalogue import CATALOGUE
+from ledgerbridge.domain.entries import Entry, parse_entry
+from ledgerbridge.domain.findings import CheckResult
+from ledgerbridge.domain.folder_index import FolderIndex
+from ledgerbridge.domain.remedies import Remedy, message_params, recognized_code, remedy_for
+from ledgerbridge.domain.setup import parse_setup
+
+Document = dict[str, Any]
+Check = Callable[[Document], CheckResult]
+
+
+def remedy_of(result: CheckResult, setup: FolderIndex | None, raw: Document | None) -> Remedy:
+    entry = parse_entry(raw, 0) if raw is not None else None
+    findings = [finding.as_dict() for finding in result.findings]
+    return remedy_for(result.code, result.message, findings, setup, entry)
+
+
+def without_auxiliary(invoice: Document) -> Document:
+    del invoice["lines"][2]["auxiliary"]
+    return invoice
+
+
+def test_collective_account_remedy_names_the_line_and_the_third_partys_auxiliary_account(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    raw = without_auxiliary(edf_invoice)
+    remedy = remedy_of(check(raw), acme, raw)
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account; EDF's auxiliary account is FEDF",
+    )
+    assert remedy.cause == CATALOGUE["collective_account"].cause.en
+    assert remedy.actions == tuple(r.en for r in CATALOGUE["collective_account"].remedies)
+
+
+def test_the_third_party_is_found_from_the_entry_label_when_the_line_label_says_nothing(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    raw = without_auxiliary(edf_invoice)
+    raw["lines"][2]["label"] = "Fournisseur"
+    raw["label"] = "Facture EDF de mars"
+    remedy = remedy_of(check(raw), acme, raw)
+    assert "EDF's auxiliary account is FEDF" in remedy.precise[0]
+
+
+def test_the_third_party_is_found_from_another_line_on_the_same_account(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    raw = without_auxiliary(edf_invoice)
+    raw["label"] = "Mars"
+    raw["lines"][0]["label"] = "Fournitures"
+    raw["lines"][2] = {"account": "401000", "label": "Fournisseur", "credit": "60.00"}
+    raw["lines"].append(
+        {"account": "401000", "auxiliary": "FEDF", "label": "Fournisseur", "credit": "60.00"}
+    )
+    remedy = remedy_of(check(raw), acme, raw)
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account; EDF's auxiliary account is FEDF",
+    )
+
+
+def test_without_a_clue_the_remedy_lists_the_auxiliary_accounts_under_the_collective_account(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    raw = without_auxiliary(edf_invoice)
+    raw["label"] = "Mars"
+    raw["lines"][0]["label"] = "Fournitures"
+    raw["lines"][2]["label"] = "Fournisseur"
+    remedy = remedy_of(check(raw), acme, raw)
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account;"
+        " the folder's auxiliary accounts under 401000 are FEDF (EDF)",
+    )
+
+
+def test_without_the_mirror_the_remedy_still_names_the_line_and_account(
+    check: Check, edf_invoice: Document
+) -> None:
+    raw = without_auxiliary(edf_invoice)
+    remedy = remedy_of(check(raw), None, raw)
+    assert remedy.precise[0].startswith("line 3 uses 401000 without an auxiliary account")
+
+
+def test_a_bare_message_is_read_against_the_entry_to_find_the_line(
+    acme: FolderIndex, edf_invoice: Document
+) -> None:
+    entry = parse_entry(without_auxiliary(edf_invoice), 0)
+    remedy = remedy_for(
+        "collective_account", "Account (401000) or other is collective", [], acme, entry
+    )
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account; EDF's auxiliary account is FEDF",
+    )
+
+
+def test_a_known_message_without_a_code_is_recognized() -> None:
+    assert recognized_code(None, "Account (401000) or other is collective") == "collective_account"
+    assert recognized_code(None, "The sales journal is locked or read-only") == "journal_locked"
+    assert message_params("account_locked", "Account 626000 is locked") == {"account": "626000"}
+
+
+def test_an_unknown_foreign_message_sends_the_accountant_to_support_with_the_message_quoted() -> (
+    None
+):
+    remedy = remedy_for("E_TRYTON_42", "Move line must have a party", [], None, None)
+    assert remedy.actions == (
+        'Contact support with this exact message: "Move line must have a party"',
+    )
+    assert remedy.precise == ()
+    assert "does not know" in remedy.cause
+
+
+def test_a_date_in_a_closed_fiscal_year_names_the_open_fiscal_years(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    edf_invoice["date"] = "2024-05-02"
+    remedy = remedy_of(check(edf_invoice), acme, edf_invoice)
+    assert remedy.precise == (
+        "the date 2024-05-02 is in fiscal year 2024, which is closed; the two latest open"
+        " fiscal years are 2025 (2025-01-01 to 2025-12-31) and 2026 (2026-01-01 to 2026-12-31)",
+    )
+
+
+def test_several_problems_give_every_precise_finding_and_the_fixes_of_each_code(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    raw = without_auxiliary(edf_invoice)
+    raw["lines"][1]["account"] = "626000"  # locked
+    result = check(raw)
+    assert [finding.code for finding in result.findings] == [
+        "collective_account",
+        "account_locked",
+    ]
+    remedy = remedy_of(result, acme, raw)
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account; EDF's auxiliary account is FEDF",
+        "line 2 uses locked account 626000",
+    )
+    assert CATALOGUE["account_locked"].remedies[0].en in remedy.actions
+    assert remedy.actions[0] == CATALOGUE["collective_account"].remedies[0].en
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_catalogue_code_has_a_cause_and_an_action(code: str) -> None:
+    remedy = remedy_for(code, CATALOGUE[code].message, [], None, None)
+    assert remedy.cause == CATALOGUE[code].cause.en
+    assert remedy.actions
+    assert "Contact support" not in " ".join(remedy.actions)
+
+
+def test_as_dict_is_plain_json() -> None:
+    remedy = Remedy("cause", ("do this",), ("line 1",))
+    assert remedy.as_dict() == {"cause": "cause", "actions": ["do this"], "precise": ["line 1"]}
+
+
+def test_an_entry_without_lines_gives_no_precise_sentence_from_a_bare_message() -> None:
+    entry = Entry(id="x")
+    remedy = remedy_for("account_locked", "Account 626000 is locked", [], None, entry)
+    assert remedy.precise == ("account 626000 is locked in the ledger",)
+
+
+def test_the_longest_third_party_name_in_the_label_wins(
+    check_in: Callable[[Document, Document], CheckResult],
+    setup_document: Document,
+    edf_invoice: Document,
+) -> None:
+    setup_document["third_parties"].append(
+        {"code": "FEDFENR", "name": "EDF ENR", "account": "401000"}
+    )
+    raw = without_auxiliary(edf_invoice)
+    raw["lines"][2]["label"] = "edf enr, mars"
+    setup = FolderIndex.of(parse_setup(setup_document))
+    remedy = remedy_of(check_in(setup_document, raw), setup, raw)
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account; EDF ENR's auxiliary account is FEDFENR",
+    )
+
+
+def test_two_third_parties_of_the_same_name_are_not_guessed_between(
+    check_in: Callable[[Document, Document], CheckResult],
+    setup_document: Document,
+    edf_invoice: Document,
+) -> None:
+    setup_document["third_parties"].append({"code": "FEDF2", "name": "EDF", "account": "401000"})
+    raw = without_auxiliary(edf_invoice)
+    setup = FolderIndex.of(parse_setup(setup_document))
+    remedy = remedy_of(check_in(setup_document, raw), setup, raw)
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account;"
+        " the folder's auxiliary accounts under 401000 are FEDF (EDF), FEDF2 (EDF)",
+    )
