@@ -135,7 +135,7 @@ def test_open_hands_the_results_to_the_workspace_at_once(
     acme: Cli, relay: Relay, entries_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     delivered: list[str] = []
-    monkeypatch.setattr(ledger_link, "results_delivery", lambda: delivered.append)
+    monkeypatch.setattr(ledger_link, "deliver_results", delivered.append)
     deposit_entries(relay, entries_file)
     acme("ledger", "admin-auth")
     acme("ledger", "marketplace", "ACME", "--activate", "--accept")
@@ -275,7 +275,7 @@ def test_resync_fiscal_years_hands_the_publication_to_the_workspace_at_once(
     acme: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     delivered: list[str] = []
-    monkeypatch.setattr(ledger_link, "publication_delivery", lambda: delivered.append)
+    monkeypatch.setattr(ledger_link, "deliver_publication", delivered.append)
     acme("ledger", "admin-auth")
     acme("ledger", "marketplace", "ACME", "--activate", "--accept")
 

@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
-from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ledgerbridge.cli.ledger import FolderArgument, app
 from ledgerbridge.cli.output import emit, is_json, say
-from ledgerbridge.cli.settings import SETTINGS
+from ledgerbridge.cli.platform_access import open_platform
+from ledgerbridge.cli.wiring import deliver_publication, deliver_results
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger.service import Ledger
     from ledgerbridge.relay.service import Relay
     from ledgerbridge.relay.values import ConnectorState, Credential
 
-# The composition of the parts: how the ledger's news reach the workspace at once.
-WIRING_MODULE = "ledgerbridge.cli.wiring"
-
 
 def open_ledger_and_relay() -> tuple[Ledger, Relay]:
     """The ledger and the relay, on the one database of the home (or of the URL)."""
-    from ledgerbridge.db import Database
-    from ledgerbridge.ledger.service import Ledger
-    from ledgerbridge.relay.service import Relay
-
-    database = Database.open(home=SETTINGS.home)
-    return Ledger(database), Relay(database)
+    platform = open_platform()
+    return platform.ledger, platform.relay
 
 
 def _require_folder(ledger: Ledger, folder: str) -> None:
@@ -42,33 +33,12 @@ def _require_folder(ledger: Ledger, folder: str) -> None:
         raise FolderNotInLedger(folder, known)
 
 
-def _wiring(hook: str) -> Callable[[str], None] | None:
-    """A hook of the composed parts, when they are there; without them the ledger's side
-    still works on its own."""
-    if importlib.util.find_spec(WIRING_MODULE) is None:
-        return None
-    module = importlib.import_module(WIRING_MODULE)
-    return cast("Callable[[str], None] | None", getattr(module, hook, None))
-
-
-def results_delivery() -> Callable[[str], None] | None:
-    """What brings the results of an opening to the workspace at once."""
-    return _wiring("deliver_results")
-
-
-def publication_delivery() -> Callable[[str], None] | None:
-    """What brings a published setup into the workspace's mirror at once."""
-    return _wiring("deliver_publication")
-
-
 @app.command("open")
 def open_folder(folder: FolderArgument) -> None:
     """Open the folder's accounting: inject the batches waiting in the relay."""
     ledger, relay = open_ledger_and_relay()
     report = relay.open_folder(folder, ledger)
-    deliver_results = results_delivery()
-    if deliver_results is not None:
-        deliver_results(folder)
+    deliver_results(folder)
     if is_json():
         emit({"opening": report.as_dict()})
     for line in report.lines():
@@ -189,9 +159,7 @@ def resync_fiscal_years(folder: FolderArgument) -> None:
     ledger, relay = open_ledger_and_relay()
     setup = ledger.folder_setup(folder)
     publication = relay.publish_setup(folder, setup)
-    deliver_publication = publication_delivery()
-    if deliver_publication is not None:
-        deliver_publication(folder)
+    deliver_publication(folder)
     if is_json():
         emit({"publication": publication.as_dict()})
     years = ", ".join(f"{year.code} {year.status}" for year in setup.fiscal_years) or "none"
