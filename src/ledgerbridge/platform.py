@@ -13,6 +13,7 @@ from ledgerbridge.connectors.relay_connector import RelayConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.ledger.service import Ledger
+from ledgerbridge.logs import log
 from ledgerbridge.relay.service import Relay
 from ledgerbridge.relay.values import OpeningReport
 from ledgerbridge.workspace.diagnostics import Diagnostics
@@ -57,5 +58,14 @@ class Platform:
     def open_accounting(self, folder: str) -> tuple[OpeningReport, ResultsReport]:
         """The ledger opens the folder: waiting batches are injected and their results are
         in the workspace when this returns (SPEC §3: results come back at once)."""
-        opening = self.relay.open_folder(folder, self.ledger)
+        try:
+            opening = self.relay.open_folder(folder, self.ledger)
+        except Exception:
+            # Batches injected before the failure have their answers stored in the relay:
+            # they reach the workspace all the same, and the failure is the one reported.
+            try:
+                self.synchronizer.receive_results(folder)
+            except Exception:
+                log.exception("results_delivery_failed", folder=folder)
+            raise
         return opening, self.synchronizer.receive_results(folder)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
+from ledgerbridge.cli.output import emit, file_progress, is_json, say
 from ledgerbridge.cli.tables import print_table
 from ledgerbridge.cli.wiring import open_workspace
 from ledgerbridge.documents import load_document, local_file, stream_entries
@@ -30,6 +30,13 @@ app = typer.Typer(
 FolderArgument = Annotated[str, typer.Argument(metavar="FOLDER", help="The client's folder code.")]
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The entry's id.")]
 IdsArgument = Annotated[list[str], typer.Argument(metavar="ID...", help="Entry ids.")]
+
+
+def _write_json_list(name: str, items: Iterable[str]) -> None:
+    """`{"name": [...]}` on stdout from items already written as JSON, one per line."""
+    sys.stdout.write(f'{{"{name}": [')
+    sys.stdout.write(",\n".join(items))
+    sys.stdout.write("]}\n")
 
 
 def _existing_file(name: str, hint: str) -> None:
@@ -66,9 +73,7 @@ def import_entries(
             before_commit=lambda: reader.finish(source=entries),
         )
     if is_json():
-        with json_list("results") as write:
-            for result in report.results:
-                write(result.as_dict())
+        _write_json_list("results", (result.as_json() for result in report.results))
     else:
         sys.stdout.writelines(result.describe() + "\n" for result in report.results)
     say(report.summary())
@@ -115,9 +120,7 @@ def list_entries(
     mirrored = workspace.refresh_mirror(folder)
     rows = workspace.list_entries(folder, statuses)
     if is_json():
-        with json_list("entries") as write:
-            for row in rows:
-                write(row.as_dict())
+        _write_json_list("entries", (row.as_json() for row in rows))
     else:
         _print_rows(rows)
     say(_list_summary(folder, rows, mirrored))

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from ledgerbridge.connectors.base import LedgerConnector
+from ledgerbridge.connectors.base import LedgerConnector, LinkState
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
 from ledgerbridge.domain.fiscal_period import fiscal_period_problems
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import parse_setup
 from ledgerbridge.workspace.errors import UnknownClient
-from ledgerbridge.workspace.tables import clients, entries, mirror, rejections
+from ledgerbridge.workspace.tables import clients, entries, mirror, outbox, rejections
 
 MIRROR_STALE_AFTER = timedelta(days=30)
 
@@ -33,8 +33,9 @@ class Check:
         return {"name": self.name, "ok": self.ok, "message": self.message, "fix": self.fix}
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M")
+def _when(moment: datetime, timezone: str) -> str:
+    """A moment as the client's accountant reads it: local time, with its zone."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 class Diagnostics:
@@ -60,6 +61,14 @@ class Diagnostics:
                     entries.c.client == folder, entries.c.status == Status.SYNCHRONIZING.value
                 )
             ).one()
+            undeposited = connection.execute(
+                sa.select(sa.func.count(), sa.func.min(outbox.c.created_at)).where(
+                    outbox.c.client == folder,
+                    outbox.c.kind == "entries",
+                    outbox.c.deposited_at.is_(None),
+                )
+            ).one()
+        zone = client.timezone
         link = self._connector.link_state(folder)
         checks = [
             Check("api", True, "The API is enabled: Synchronize and the nightly run send entries.")
@@ -89,7 +98,8 @@ class Diagnostics:
                 Check(
                     "credential",
                     True,
-                    f"The reference administrator's credential is valid until {_when(link.credential_expires_at)}.",
+                    "The reference administrator's credential is valid until"
+                    f" {_when(link.credential_expires_at, zone)}.",
                 )
             )
         else:
@@ -102,13 +112,9 @@ class Diagnostics:
                     f" then ledgerbridge ledger open {folder}",
                 )
             )
-        checks.append(self._fiscal_period(folder, mirrored, client.timezone, now))
-        checks.append(
-            self._waiting(
-                folder, link.waiting_batches, link.oldest_waiting_at, link.wait_reason, stuck
-            )
-        )
-        checks.append(self._mirror(folder, mirrored, now))
+        checks.append(self._fiscal_period(folder, mirrored, zone, now))
+        checks.append(self._waiting(folder, link, stuck, undeposited, zone))
+        checks.append(self._mirror(folder, mirrored, now, zone))
         return checks
 
     def _fiscal_period(self, folder: str, mirrored: Any, timezone: str, now: datetime) -> Check:
@@ -135,15 +141,12 @@ class Diagnostics:
         )
 
     def _waiting(
-        self,
-        folder: str,
-        batches: int,
-        oldest: datetime | None,
-        reason: str | None,
-        stuck: Any,
+        self, folder: str, link: LinkState, stuck: Any, undeposited: Any, zone: str
     ) -> Check:
         count, since = stuck
-        if not batches and not count:
+        unconfirmed, unconfirmed_since = undeposited
+        batches, oldest = link.waiting_batches, link.oldest_waiting_at
+        if not batches and not count and not unconfirmed:
             return Check(
                 "waiting_batches",
                 True,
@@ -153,24 +156,35 @@ class Diagnostics:
         if batches:
             parts.append(
                 f"{batches} batch(es) wait in the relay"
-                + (f" since {_when(oldest)}" if oldest else "")
+                + (f" since {_when(oldest, zone)}" if oldest else "")
             )
         if count:
             parts.append(
-                f"{count} entries are synchronizing" + (f" since {_when(since)}" if since else "")
+                f"{count} entries are synchronizing"
+                + (f" since {_when(since, zone)}" if since else "")
+            )
+        if unconfirmed:
+            parts.append(
+                f"{unconfirmed} batch(es) sent since {_when(unconfirmed_since, zone)} were not"
+                " confirmed by the relay (the send was interrupted)"
             )
         message = "; ".join(parts) + "."
-        if reason:
-            message += f" Last opening: {reason}"
-        return Check(
-            "waiting_batches",
-            False,
-            message,
-            f"Open the folder's accounting in the ledger to inject them: ledgerbridge ledger open {folder}"
-            " (if they stay, check the connector and the administrator's credential above).",
-        )
+        if link.wait_reason:
+            message += f" Last opening: {link.wait_reason}"
+        fixes = []
+        if unconfirmed:
+            # The relay may never have received them: only a new send puts them there
+            # (under the same batch id, so a batch it has already is not taken twice).
+            fixes.append(f"Synchronize again to send them: ledgerbridge sync {folder}.")
+        if batches or count > 0:
+            fixes.append(
+                "Open the folder's accounting in the ledger to inject them:"
+                f" ledgerbridge ledger open {folder}"
+                " (if they stay, check the connector and the administrator's credential above)."
+            )
+        return Check("waiting_batches", False, message, " ".join(fixes))
 
-    def _mirror(self, folder: str, mirrored: Any, now: datetime) -> Check:
+    def _mirror(self, folder: str, mirrored: Any, now: datetime, zone: str) -> Check:
         fix = f"In the ledger: ledgerbridge ledger resync-fiscal-years {folder}"
         if mirrored is None:
             return Check(
@@ -180,7 +194,9 @@ class Diagnostics:
         if published.tzinfo is None:
             published = published.replace(tzinfo=now.tzinfo)
         age = now - published
-        message = f"The ledger's setup was published on {_when(published)} ({age.days} days ago)."
+        message = (
+            f"The ledger's setup was published on {_when(published, zone)} ({age.days} days ago)."
+        )
         if age > MIRROR_STALE_AFTER:
             return Check("mirror", False, message + " It may no longer match the ledger.", fix)
         return Check("mirror", True, message)

@@ -74,6 +74,18 @@ class EntryRow:
             "entry_number": self.entry_number,
         }
 
+    def as_json(self) -> str:
+        """`as_dict()` as JSON; the row of an entry with nothing to say, by far the most
+        common in a long list, is written without the general encoder."""
+        if self.findings or self.remedy is not None or self.predicted is not None or self.code:
+            return json.dumps(self.as_dict(), ensure_ascii=False)
+        number = "null" if self.entry_number is None else str(self.entry_number)
+        return (
+            f'{{"id": {json.dumps(self.id, ensure_ascii=False)}, "revision": {self.revision},'
+            f' "status": "{self.status.value}", "code": null, "message": null, "findings": [],'
+            f' "remedy": null, "predicted": null, "entry_number": {number}}}'
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
@@ -249,6 +261,7 @@ def _states_where(
         sa.select(entries.c.entry_id, entries.c.status, entries.c.revision)
         .where(entries.c.client == folder, *conditions)
         .order_by(entries.c.entry_id)
+        .with_for_update()  # as in transitions.current_states
     )
     return {row.entry_id: (Status(row.status), row.revision) for row in rows}
 
@@ -358,9 +371,9 @@ def edit(
     """Apply an RFC 7386 merge patch: a new revision, back to to_verify (same content: nothing)."""
     require_client(connection, folder)
     row = connection.execute(
-        sa.select(
-            entries.c.status, entries.c.revision, entries.c.content, entries.c.fingerprint
-        ).where(entries.c.client == folder, entries.c.entry_id == entry_id)
+        sa.select(entries.c.status, entries.c.revision, entries.c.content, entries.c.fingerprint)
+        .where(entries.c.client == folder, entries.c.entry_id == entry_id)
+        .with_for_update()  # as in transitions.current_states
     ).first()
     if row is None:
         raise UnknownEntry(folder, entry_id)

@@ -7,6 +7,7 @@ of the import: a problem found late in a large document still leaves nothing sto
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,13 @@ class ImportOutcome:
             "status": self.status.value,
             "revision": self.revision,
         }
+
+    def as_json(self) -> str:
+        """`as_dict()` as JSON, written directly: an import reports every one of its entries."""
+        return (
+            f'{{"id": {json.dumps(self.id, ensure_ascii=False)}, "outcome": "{self.outcome}",'
+            f' "status": "{self.status.value}", "revision": {self.revision}}}'
+        )
 
     def describe(self) -> str:
         status = self.status.shown_as
@@ -159,9 +167,10 @@ def _known_entries(connection: Connection, folder: str, ids: Sequence[str]) -> d
         rows = connection.execute(
             sa.select(
                 entries.c.entry_id, entries.c.status, entries.c.revision, entries.c.fingerprint
-            ).where(
-                entries.c.client == folder, entries.c.entry_id.in_(ids[start : start + _LOOKUP])
             )
+            .where(entries.c.client == folder, entries.c.entry_id.in_(ids[start : start + _LOOKUP]))
+            .order_by(entries.c.entry_id)
+            .with_for_update()  # as in transitions.current_states
         )
         for row in rows:
             known[row.entry_id] = _Known(Status(row.status), row.revision, row.fingerprint)

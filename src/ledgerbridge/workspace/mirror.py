@@ -152,7 +152,7 @@ def update_predictions(
 ) -> int:
     """Predict again the entries whose verdict was made against another setup; returns how many."""
     stale = connection.execute(
-        sa.select(entries.c.entry_id, entries.c.content).where(
+        sa.select(entries.c.entry_id, entries.c.content, entries.c.fingerprint).where(
             entries.c.client == folder,
             entries.c.status.in_([status.value for status in statuses]),
             sa.or_(
@@ -161,16 +161,26 @@ def update_predictions(
             ),
         )
     ).all()
+    # Only where the content is still the one checked: an edit committed meanwhile keeps
+    # the verdict it was given on its own content.
     update = (
         entries.update()
-        .where(entries.c.client == folder, entries.c.entry_id == sa.bindparam("k_id"))
+        .where(
+            entries.c.client == folder,
+            entries.c.entry_id == sa.bindparam("k_id"),
+            entries.c.fingerprint == sa.bindparam("k_fingerprint"),
+        )
         .values(predicted=sa.bindparam("k_predicted"), predicted_against=preflight.stamp)
     )
     for start in range(0, len(stale), _CHUNK):
         connection.execute(
             update,
             [
-                {"k_id": row.entry_id, "k_predicted": preflight.verdict(entry_of(row.content))}
+                {
+                    "k_id": row.entry_id,
+                    "k_fingerprint": row.fingerprint,
+                    "k_predicted": preflight.verdict(entry_of(row.content)),
+                }
                 for row in stale[start : start + _CHUNK]
             ],
         )
@@ -200,6 +210,4 @@ def entry_of(content: str) -> Entry:
 def content_of(entry: Entry) -> str:
     """The §4.2 entry document the workspace keeps and sends: absent values left out,
     amounts as strings with two decimals."""
-    # Amounts are Decimal behind a validator; pydantic warns about how it serializes them,
-    # yet writes exactly the decimal string wanted.
-    return entry.model_dump_json(exclude_none=True, warnings=False)
+    return entry.model_dump_json(exclude_none=True)

@@ -13,6 +13,7 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
 from ledgerbridge.domain.refusals import Refusal
 from ledgerbridge.logs import log
+from ledgerbridge.workspace.errors import SyncAlreadyRunning
 from ledgerbridge.workspace.sync import Synchronizer, SyncReport
 from ledgerbridge.workspace.tables import clients
 
@@ -21,7 +22,8 @@ from ledgerbridge.workspace.tables import clients
 class NightlyOutcome:
     folder: str
     report: SyncReport | None = None
-    refused: str | None = None  # why this client's pass did not run (API off, a sync running)
+    # Why this client's pass did not run (API off, a sync running, the relay unreachable).
+    refused: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -60,27 +62,36 @@ class NightlyRuns:
                 )
             )
 
-    def _run(self, folder: str, local_day: date) -> NightlyOutcome:
+    def _run(self, folder: str) -> tuple[NightlyOutcome, bool]:
+        """One client's pass, and whether it is done for the day.
+
+        A refusal that will still hold in a minute (API off) ends the day's pass; a sync
+        of the client already running, or a failure (the relay unreachable), leaves it to
+        the next look at the clock. Either way the other clients' passes go on.
+        """
+        done = True
         try:
             report = self._synchronizer.sync(folder, actor="nightly")
+        except SyncAlreadyRunning as running:
+            outcome, done = NightlyOutcome(folder, refused=running.message), False
         except Refusal as refusal:
             outcome = NightlyOutcome(folder, refused=refusal.message)
+        except Exception as error:
+            log.exception("nightly_pass_failed", folder=folder)
+            outcome = NightlyOutcome(folder, refused=f"the sync failed: {error}")
+            done = False
         else:
             outcome = NightlyOutcome(folder, report=report)
-        with self._database.transaction() as connection:
-            connection.execute(
-                clients.update().where(clients.c.folder == folder).values(last_nightly_on=local_day)
-            )
-        log.info("nightly_pass", folder=folder, **outcome.as_dict())
-        return outcome
+        log.info("nightly_pass", **outcome.as_dict())
+        return outcome, done
 
     def run_now(self) -> list[NightlyOutcome]:
-        """One nightly pass now for every client set to nightly, whatever the time."""
-        now = self._clock()
-        return [
-            self._run(row.folder, _local(now, row.timezone).date())
-            for row in self._nightly_clients()
-        ]
+        """One nightly pass now for every client set to nightly, whatever the time.
+
+        It does not stand in for the scheduled pass: entries verified between now and the
+        client's hour still go that night.
+        """
+        return [self._run(row.folder)[0] for row in self._nightly_clients()]
 
     def run_due(self) -> list[NightlyOutcome]:
         """The passes whose local hour has come today and that have not run today.
@@ -93,8 +104,17 @@ class NightlyRuns:
             local = _local(now, row.timezone)
             hour, minute = (int(part) for part in row.send_at.split(":"))
             if local.time() >= time(hour, minute) and row.last_nightly_on != local.date():
-                outcomes.append(self._run(row.folder, local.date()))
+                outcome, done = self._run(row.folder)
+                if done:
+                    self._mark_done(row.folder, local.date())
+                outcomes.append(outcome)
         return outcomes
+
+    def _mark_done(self, folder: str, local_day: date) -> None:
+        with self._database.transaction() as connection:
+            connection.execute(
+                clients.update().where(clients.c.folder == folder).values(last_nightly_on=local_day)
+            )
 
 
 def serve_scheduler(

@@ -4,14 +4,15 @@ Exactly once rests on three things: the idempotency key (client, entry id, revis
 travels with each entry and that the ledger holds unique; an outbox row written in the same
 transaction that marks the entries synchronizing, so a deposit lost in a crash is deposited
 again by the next sync under the same batch id (the relay takes a batch id once); and results
-applied only to the entry revision they answer, so a result received twice changes nothing.
+applied only to the entry revision and batch they answer, so a result received twice changes
+nothing, not even once the entry has been sent again in a later batch.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,6 +89,7 @@ class Synchronizer:
     def sync(self, folder: str, *, actor: str = "accountant") -> SyncReport:
         """Deposit every verified entry of the client as one batch (SPEC §3)."""
         now = self._clock()
+        lease = now + SYNC_LEASE
         with self._database.transaction() as connection:
             client = connection.execute(
                 sa.select(clients).where(clients.c.folder == folder)
@@ -102,7 +104,7 @@ class Synchronizer:
                     clients.c.folder == folder,
                     sa.or_(clients.c.sync_lease_until.is_(None), clients.c.sync_lease_until < now),
                 )
-                .values(sync_lease_until=now + SYNC_LEASE)
+                .values(sync_lease_until=lease)
             )
             if taken.rowcount == 0:
                 raise SyncAlreadyRunning(folder)
@@ -110,9 +112,12 @@ class Synchronizer:
             resent = self._deposit_unconfirmed(folder)
             batch_id, sent = self._send_verified(folder, actor)
         finally:
+            # Only our own lease: had it expired meanwhile, another sync's lease is not ours.
             with self._database.transaction() as connection:
                 connection.execute(
-                    clients.update().where(clients.c.folder == folder).values(sync_lease_until=None)
+                    clients.update()
+                    .where(clients.c.folder == folder, clients.c.sync_lease_until == lease)
+                    .values(sync_lease_until=None)
                 )
         return SyncReport(folder, sent, batch_id, resent, actor)
 
@@ -120,10 +125,12 @@ class Synchronizer:
         now = self._clock()
         batch_id = f"{folder}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         with self._database.transaction() as connection:
+            # Locked, so that an edit committed meanwhile cannot slip an unverified revision
+            # into the batch (PostgreSQL; SQLite's writer holds the whole database already).
             rows = connection.execute(
-                sa.select(entries.c.entry_id, entries.c.revision).where(
-                    entries.c.client == folder, entries.c.status == Status.VERIFIED.value
-                )
+                sa.select(entries.c.entry_id, entries.c.revision)
+                .where(entries.c.client == folder, entries.c.status == Status.VERIFIED.value)
+                .with_for_update()
             ).all()
             if not rows:
                 return None, 0
@@ -176,6 +183,11 @@ class Synchronizer:
                 )
                 .order_by(entries.c.entry_id)
             ).all()
+        if not rows:
+            # Every entry of the batch has its result back: the relay had it, whatever the
+            # outbox says. Depositing it again would only add an empty batch.
+            self._confirm_deposit(batch_id)
+            return 0
         batch = OutgoingBatch(
             batch_id=batch_id,
             folder=folder,
@@ -188,18 +200,31 @@ class Synchronizer:
             ),
         )
         self._connector.deposit(batch)
+        self._confirm_deposit(batch_id)
+        return len(rows)
+
+    def _confirm_deposit(self, batch_id: str) -> None:
         with self._database.transaction() as connection:
             connection.execute(
                 outbox.update()
                 .where(outbox.c.batch_id == batch_id)
                 .values(deposited_at=self._clock())
             )
-        return len(rows)
 
     # -- results ---------------------------------------------------------------------------
 
     def receive_results(self, folder: str) -> ResultsReport:
-        """Apply the ledger's results waiting in the relay: synchronized or failed, once each."""
+        """Apply the ledger's results waiting in the relay: synchronized or failed, once each.
+
+        For a folder no client is tied to, nothing is collected: its results wait in the
+        relay for the client that will be connected to it.
+        """
+        with self._database.transaction(write=False) as connection:
+            known = connection.execute(
+                sa.select(clients.c.folder).where(clients.c.folder == folder)
+            ).first()
+        if known is None:
+            return ResultsReport(folder)
         results = self._connector.collect_results(folder)
         if not results:
             return ResultsReport(folder)
@@ -213,7 +238,7 @@ class Synchronizer:
 def _apply_results(
     connection: Connection, folder: str, results: Sequence[IncomingResult], now: datetime
 ) -> ResultsReport:
-    expected = [result for result in results if result.expected]
+    expected = _not_yet_recorded(connection, folder, [r for r in results if r.expected])
     answers = [result for result in results if not result.expected]
     if expected:
         connection.execute(
@@ -232,25 +257,21 @@ def _apply_results(
                 for result in expected
             ],
         )
-    keyed: dict[str, tuple[int, Mapping[str, Any]]] = {}
-    for answer in answers:
-        _, entry_id, revision = parse_entry_key(answer.key)
-        keyed[entry_id] = (revision, answer.result)
-    current = {}
-    ids = list(keyed)
-    for start in range(0, len(ids), 500):
-        rows = connection.execute(
-            sa.select(entries.c.entry_id, entries.c.status, entries.c.revision).where(
-                entries.c.client == folder, entries.c.entry_id.in_(ids[start : start + 500])
-            )
-        )
-        current.update({row.entry_id: (row.status, row.revision) for row in rows})
+    current = _synchronizing(
+        connection, folder, list(dict.fromkeys(parse_entry_key(a.key)[1] for a in answers))
+    )
     posted, failed, changes = [], [], []
     ignored = 0
-    for entry_id, (revision, result) in keyed.items():
-        if current.get(entry_id) != (Status.SYNCHRONIZING.value, revision):
-            ignored += 1  # this revision's result was applied already, or it is not ours
+    for answer in answers:
+        _, entry_id, revision = parse_entry_key(answer.key)
+        result = answer.result
+        # The answer settles the entry only if the entry still waits for it: the same
+        # revision, in the same batch. A result delivered again (its acknowledgement lost)
+        # finds the entry settled, or sent again in a later batch, and changes nothing.
+        if current.get(entry_id) != (revision, answer.batch_id):
+            ignored += 1
             continue
+        del current[entry_id]  # settled now: the same answer twice in one delivery counts once
         if result["status"] == "accepted":
             number = result.get("entry_number")
             posted.append({"k_id": entry_id, "number": number, "year": result.get("fiscal_year")})
@@ -331,3 +352,53 @@ def _apply_results(
         expected_rejections=len(expected),
         ignored=ignored,
     )
+
+
+def _synchronizing(
+    connection: Connection, folder: str, entry_ids: Sequence[str]
+) -> dict[str, tuple[int, str | None]]:
+    """Revision and batch of the named entries that wait for a result, locked until the
+    transaction ends so that two deliveries of the same results cannot both apply them."""
+    found: dict[str, tuple[int, str | None]] = {}
+    for start in range(0, len(entry_ids), 500):
+        rows = connection.execute(
+            sa.select(entries.c.entry_id, entries.c.revision, entries.c.batch_id)
+            .where(
+                entries.c.client == folder,
+                entries.c.entry_id.in_(entry_ids[start : start + 500]),
+                entries.c.status == Status.SYNCHRONIZING.value,
+            )
+            .with_for_update()
+        )
+        found.update({row.entry_id: (row.revision, row.batch_id) for row in rows})
+    return found
+
+
+def _not_yet_recorded(
+    connection: Connection, folder: str, expected: Sequence[IncomingResult]
+) -> list[IncomingResult]:
+    """The expected rejections (reference data) not already in the Rejections tab.
+
+    They name no entry revision to settle; a delivery repeated after a lost
+    acknowledgement would list each twice. The same item rejected for the same reason says
+    nothing new, so it is kept once.
+    """
+    if not expected:
+        return []
+    rows = connection.execute(
+        sa.select(rejections.c.item, rejections.c.code, rejections.c.message).where(
+            rejections.c.client == folder, rejections.c.expected.is_(True)
+        )
+    )
+    seen = {(row.item, row.code, row.message) for row in rows}
+    fresh = []
+    for result in expected:
+        signature = (
+            result.item,
+            result.result.get("code"),
+            result.result.get("message") or "",
+        )
+        if signature not in seen:
+            seen.add(signature)
+            fresh.append(result)
+    return fresh

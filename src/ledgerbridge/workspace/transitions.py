@@ -69,17 +69,25 @@ def record_history(
     )
 
 
+# A status change reads the entry's status, then writes the next one. On PostgreSQL a
+# concurrent sync (or edit) could change the status in between, and an edit would then turn
+# an entry already on its way to the ledger back to to_verify: the rows read for a change
+# are locked (FOR UPDATE, in id order). SQLite's writer holds the whole database already.
+
+
 def current_states(
     connection: Connection, client: str, entry_ids: Sequence[str]
 ) -> dict[str, tuple[Status, int]]:
-    """Status and revision of the named entries (those that exist)."""
+    """Status and revision of the named entries (those that exist), locked until the
+    transaction ends, so that the move decided on them still holds when it is written."""
     found: dict[str, tuple[Status, int]] = {}
     for start in range(0, len(entry_ids), 500):
         chunk = entry_ids[start : start + 500]
         rows = connection.execute(
-            sa.select(entries.c.entry_id, entries.c.status, entries.c.revision).where(
-                entries.c.client == client, entries.c.entry_id.in_(chunk)
-            )
+            sa.select(entries.c.entry_id, entries.c.status, entries.c.revision)
+            .where(entries.c.client == client, entries.c.entry_id.in_(chunk))
+            .order_by(entries.c.entry_id)
+            .with_for_update()
         )
         for entry_id, status, revision in rows:
             found[entry_id] = (Status(status), revision)

@@ -1,0 +1,352 @@
+"""Times the sync round trip (import, verify, sync, injection, results) of many clients in-process.
+
+Usage: python benchmarks/sync_roundtrip.py [--clients C] [--entries E] [--rejected SHARE]
+                                           [--big N] [--seed S] [--keep DIR]
+
+On a fresh SQLite home, one Platform and one Workspace share one database, as the `ledgerbridge`
+command composes them. Untimed preparation: a ledger folder per client (its setup applied), the
+client connected, its marketplace connector activated, the reference administrator
+authenticated, and each client's entries batch written as a JSON file (E entries of 3 lines: a
+purchase, its deductible VAT, the supplier's collective account with its auxiliary account).
+`--rejected` makes a share of them leave out the auxiliary account (`collective_account`).
+
+Timed stages, for every client in turn, through the services the verbs call:
+  import     the batch file streamed and imported into To Verify (`entries import`)
+  verify     every entry marked verified (`entries verify --all`)
+  sync       one batch per client deposited in the relay (`sync`)
+  injection  the folder's accounting opened: the batch checked and posted (`ledger open`)
+  results    the ledger's answers applied in the workspace (what `ledger open` does on return)
+Each stage prints entries per second, then the whole round trip; the goal is 20,000 entries per
+second end to end.
+
+A second measurement, in the same run: one client of N entries (`--big`, default 100,000) with
+a mirror of the ledger's setup in place (published by the ledger, taken by the workspace), so
+the import makes each entry's verdict; then the pre-flight of the whole client
+(`Workspace.preflight`, every entry checked again); the goal is import + pre-flight under 10
+seconds. For information, the To Verify tab is read too (it shows the verdicts kept at import).
+Every figure is checked against what the run should give (entries posted, rejected, predicted),
+and the run stops on a difference.
+
+Peak memory is the process's max RSS (resource.getrusage), which never goes down: the figure
+printed after each measurement is the highest so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ledgerbridge.db import Database
+from ledgerbridge.documents import stream_entries
+from ledgerbridge.domain.entries import BatchReader
+from ledgerbridge.domain.lifecycle import Status
+from ledgerbridge.domain.setup import FolderSetup, parse_setup
+from ledgerbridge.platform import Platform
+from ledgerbridge.workspace.service import Workspace
+
+TO_VERIFY_TAB = (Status.TO_VERIFY, Status.VERIFIED, Status.SYNC_FAILED)
+ROUND_TRIP_GOAL = 20_000  # entries per second, end to end
+BIG_GOAL_SECONDS = 10.0
+SUPPLIERS = 200
+
+T = TypeVar("T")
+
+
+def folder_setup(folder: str) -> FolderSetup:
+    """A purchase-ledger folder: two open fiscal years, suppliers on a collective account."""
+    return parse_setup(
+        {
+            "folder": folder,
+            "name": f"{folder} SAS",
+            "fiscal_years": [
+                {"code": "2025", "start": "2025-01-01", "end": "2025-12-31", "status": "open"},
+                {"code": "2026", "start": "2026-01-01", "end": "2026-12-31", "status": "open"},
+            ],
+            "journals": [{"code": "ACH", "kind": "purchase", "name": "Achats"}],
+            "accounts": [
+                {"number": "401000", "name": "Fournisseurs", "collective": True},
+                {"number": "445660", "name": "TVA déductible"},
+                {"number": "606100", "name": "Fournitures"},
+            ],
+            "third_parties": [
+                {"code": f"F{n:04d}", "name": f"Fournisseur {n}", "account": "401000"}
+                for n in range(SUPPLIERS)
+            ],
+        }
+    )
+
+
+def cents(value: int) -> str:
+    return f"{value // 100}.{value % 100:02d}"
+
+
+def purchases(count: int, rejected_share: float, rng: random.Random) -> Iterator[dict[str, Any]]:
+    """Purchase invoices of 3 lines; the rejected ones lack the supplier's auxiliary account."""
+    for number in range(count):
+        net = rng.randint(100, 500_000)
+        vat = net // 5
+        supplier: dict[str, Any] = {
+            "account": "401000",
+            "label": "Fournisseur",
+            "credit": cents(net + vat),
+        }
+        if rng.random() >= rejected_share:
+            supplier["auxiliary"] = f"F{rng.randrange(SUPPLIERS):04d}"
+        yield {
+            "id": f"inv-{number:07d}",
+            "journal": "ACH",
+            "date": f"{rng.choice((2025, 2026))}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "reference": f"F{number:07d}",
+            "label": f"Facture {number}",
+            "lines": [
+                {"account": "606100", "label": "Fournitures", "debit": cents(net)},
+                {"account": "445660", "label": "TVA", "debit": cents(vat)},
+                supplier,
+            ],
+        }
+
+
+def write_batch(path: Path, folder: str, entries: Iterator[dict[str, Any]]) -> int:
+    """Writes an entries batch file as a stream; returns how many entries lack an auxiliary."""
+    rejected = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f'{{"folder": "{folder}", "entries": [\n')
+        for index, entry in enumerate(entries):
+            rejected += "auxiliary" not in entry["lines"][2]
+            out.write(("" if index == 0 else ",\n") + json.dumps(entry, ensure_ascii=False))
+        out.write("\n]}\n")
+    return rejected
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float = 0.0
+
+    def run(self, action: Callable[[], T]) -> T:
+        start = time.perf_counter()
+        outcome = action()
+        self.seconds += time.perf_counter() - start
+        return outcome
+
+
+def import_file(workspace: Workspace, folder: str, path: Path) -> int:
+    """What `entries import FOLDER FILE` does: stream the file, refuse it whole if malformed."""
+    reader = BatchReader(expected_folder=folder)
+    report = workspace.import_entries(
+        folder,
+        stream_entries(path, reader),
+        before_commit=lambda: reader.finish(source=str(path)),
+    )
+    return len(report.results)
+
+
+def prepare_folder(platform: Platform, workspace: Workspace, folder: str) -> FolderSetup:
+    setup = folder_setup(folder)
+    platform.ledger.apply_setup(setup)
+    platform.relay.activate_connector(folder, accept=True)
+    workspace.connect_client(folder)
+    return setup
+
+
+def expect(what: str, got: int, wanted: int) -> None:
+    if got != wanted:
+        raise SystemExit(f"round trip went wrong: {what} is {got:,}, expected {wanted:,}")
+
+
+def round_trip(
+    platform: Platform, workspace: Workspace, batches: Sequence[tuple[str, Path, int]], entries: int
+) -> list[Stage]:
+    stages = [Stage(name) for name in ("import", "verify", "sync", "injection", "results")]
+    imported_stage, verify_stage, sync_stage, inject_stage, results_stage = stages
+    expected_rejected = sum(rejected for _, _, rejected in batches)
+    total = entries * len(batches)
+    imported = verified = sent = posted = rejected = synchronized = failed = 0
+    for folder, path, _ in batches:
+        imported += imported_stage.run(partial(import_file, workspace, folder, path))
+    for folder, _, _ in batches:
+        verified += len(verify_stage.run(partial(workspace.verify_all, folder)))
+    for folder, _, _ in batches:
+        sent += sync_stage.run(partial(platform.synchronizer.sync, folder)).sent
+    for folder, _, _ in batches:
+        opening = inject_stage.run(partial(platform.relay.open_folder, folder, platform.ledger))
+        posted += opening.posted
+        rejected += opening.rejected
+    for folder, _, _ in batches:
+        results = results_stage.run(partial(platform.synchronizer.receive_results, folder))
+        synchronized += results.synchronized
+        failed += results.failed
+    expect("entries imported", imported, total)
+    expect("entries verified", verified, total)
+    expect("entries sent", sent, total)
+    expect("entries posted", posted, total - expected_rejected)
+    expect("entries rejected", rejected, expected_rejected)
+    expect("entries synchronized", synchronized, total - expected_rejected)
+    expect("entries failed", failed, expected_rejected)
+    return stages
+
+
+@dataclass(frozen=True)
+class BigClient:
+    entries: int
+    import_s: float  # each entry's verdict is made against the mirror as it comes in
+    preflight_s: float  # Workspace.preflight: every entry checked again against the mirror
+    to_verify_s: float  # the To Verify tab, which shows the verdicts kept at import
+    predicted: int
+
+
+def big_client(
+    platform: Platform,
+    workspace: Workspace,
+    workdir: Path,
+    count: int,
+    rejected_share: float,
+    seed: int,
+) -> BigClient:
+    """Import + pre-flight of one client of `count` entries, with a mirror in place."""
+    folder = "BIG"
+    setup = prepare_folder(platform, workspace, folder)
+    platform.relay.publish_setup(folder, setup)  # `ledger resync-fiscal-years BIG`
+    if workspace.refresh_mirror(folder) is None:
+        raise SystemExit("the workspace took no mirror of the published setup")
+    path = workdir / "big.json"
+    rejected = write_batch(path, folder, purchases(count, rejected_share, random.Random(seed)))
+    start = time.perf_counter()
+    imported = import_file(workspace, folder, path)
+    import_s = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = workspace.preflight(folder)
+    preflight_s = time.perf_counter() - start
+    start = time.perf_counter()
+    to_verify = workspace.list_entries(folder, TO_VERIFY_TAB)
+    to_verify_s = time.perf_counter() - start
+    expect("big client's entries imported", imported, count)
+    expect("big client's entries pre-flighted", len(predicted), count)
+    expect("big client's To Verify rows", len(to_verify), count)
+    expect(
+        "big client's predicted rejections",
+        sum(1 for result in predicted.values() if not result.accepted),
+        rejected,
+    )
+    expect(
+        "big client's predicted rejections in To Verify",
+        sum(1 for row in to_verify if row.predicted is not None),
+        rejected,
+    )
+    return BigClient(count, import_s, preflight_s, to_verify_s, rejected)
+
+
+def print_big_client(big: BigClient) -> None:
+    both = big.import_s + big.preflight_s
+    print(
+        f"big client: {big.entries:,} entries with a mirror in place,"
+        f" {big.predicted:,} predicted rejections"
+    )
+    print(f"{'stage':<31}{'seconds':>9}{'entries/s':>12}")
+    for name, seconds in (
+        ("import (verdicts made)", big.import_s),
+        ("pre-flight (checked again)", big.preflight_s),
+        ("import + pre-flight", both),
+        ("To Verify tab (kept verdicts)", big.to_verify_s),
+    ):
+        print(f"{name:<31}{seconds:>9.2f}{big.entries / seconds:>12,.0f}")
+    print(f"peak memory so far: {peak_mb():.0f} MB")
+    print(
+        f"goal: import + pre-flight < {BIG_GOAL_SECONDS:.0f} s:"
+        f" {'met' if both < BIG_GOAL_SECONDS else 'NOT met'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=100, help="clients (default 100)")
+    parser.add_argument(
+        "--entries", type=int, default=1_000, help="entries per client (default 1,000)"
+    )
+    parser.add_argument(
+        "--rejected",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of entries the ledger rejects, 0 to 1 (default 0: all accepted)",
+    )
+    parser.add_argument(
+        "--big",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="entries of the one big client (default 100,000; 0 skips it)",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    options = parser.parse_args()
+    if not 0.0 <= options.rejected <= 1.0:
+        parser.error("--rejected is a share between 0 and 1")
+
+    workdir = options.keep or Path(tempfile.mkdtemp(prefix="ledgerbridge-sync-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    home = workdir / "home"
+    if (home / "ledgerbridge.sqlite").exists() or any(home.glob("*.sqlite*")):
+        raise SystemExit(f"{home} already holds a ledgerbridge home: give an empty --keep DIR")
+    platform = Platform.on(Database.open(home=home))
+    workspace = Workspace(platform.database, platform.connector, platform.clock)
+
+    rng = random.Random(options.seed)
+    platform.relay.authenticate_administrator()
+    batches: list[tuple[str, Path, int]] = []
+    for number in range(options.clients):
+        folder = f"C{number:04d}"
+        prepare_folder(platform, workspace, folder)
+        path = workdir / f"{folder}.json"
+        rejected = write_batch(path, folder, purchases(options.entries, options.rejected, rng))
+        batches.append((folder, path, rejected))
+    total = options.clients * options.entries
+    rejected_total = sum(rejected for _, _, rejected in batches)
+    print(
+        f"round trip: {options.clients:,} clients x {options.entries:,} entries = {total:,}"
+        f" entries ({total * 3:,} lines), {rejected_total:,} to be rejected; home {home}"
+    )
+
+    stages = round_trip(platform, workspace, batches, options.entries)
+    end_to_end = sum(stage.seconds for stage in stages)
+    rate = total / end_to_end
+    print(f"{'stage':<12}{'seconds':>9}{'entries/s':>12}{'share':>8}")
+    for stage in stages:
+        print(
+            f"{stage.name:<12}{stage.seconds:>9.2f}{total / stage.seconds:>12,.0f}"
+            f"{stage.seconds / end_to_end:>8.0%}"
+        )
+    print(f"{'end to end':<12}{end_to_end:>9.2f}{rate:>12,.0f}{1:>8.0%}")
+    print(f"peak memory so far: {peak_mb():.0f} MB")
+    print(
+        f"goal: >= {ROUND_TRIP_GOAL:,} entries/s end to end:"
+        f" {'met' if rate >= ROUND_TRIP_GOAL else 'NOT met'} ({rate / ROUND_TRIP_GOAL:.2f} x goal)"
+    )
+
+    if options.big > 0:
+        print_big_client(
+            big_client(platform, workspace, workdir, options.big, options.rejected, options.seed)
+        )
+    platform.database.dispose()
+    if options.keep is None:
+        shutil.rmtree(workdir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,584 @@
+"""The workspace's verbs end to end: `client connect/set/show` and `entries import/list/verify/
+edit/exclude/restore/history`, their exit codes, JSON shapes and refusals without tracebacks."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import DATA, Cli
+
+Document = dict[str, Any]
+LIST_KEYS = [
+    "id",
+    "revision",
+    "status",
+    "code",
+    "message",
+    "findings",
+    "remedy",
+    "predicted",
+    "entry_number",
+]
+
+
+def invoice(entry_id: str, **changes: Any) -> Document:
+    """An ACH invoice the e2e folder accepts as it stands."""
+    document: Document = {
+        "id": entry_id,
+        "journal": "ACH",
+        "date": "2026-03-14",
+        "reference": "F2026-0042",
+        "label": "EDF mars 2026",
+        "lines": [
+            {
+                "account": "606100",
+                "label": "EDF mars 2026",
+                "debit": "100.00",
+                "analytics": [{"axis": "SITE", "section": "PARIS", "amount": "100.00"}],
+            },
+            {"account": "445660", "label": "TVA", "debit": "20.00"},
+            {"account": "401000", "auxiliary": "FEDF", "label": "EDF", "credit": "120.00"},
+        ],
+    }
+    document.update(copy.deepcopy(changes))
+    return document
+
+
+def without_auxiliary(entry_id: str) -> Document:
+    document = invoice(entry_id)
+    del document["lines"][2]["auxiliary"]
+    return document
+
+
+class Workspace:
+    """The e2e folder ACME in the ledger, and its client in the workspace."""
+
+    def __init__(self, cli: Cli, tmp: Path, setup_file: Path) -> None:
+        self.cli = cli
+        self.tmp = tmp
+        self.files = 0
+        assert cli("ledger", "apply", "--setup", setup_file).code == 0
+        assert cli("client", "connect", "ACME").code == 0
+
+    def write(self, document: object, suffix: str = ".json") -> Path:
+        self.files += 1
+        path = self.tmp / f"document-{self.files}{suffix}"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        return path
+
+    def import_entries(self, *entries: Document) -> list[dict[str, Any]]:
+        outcome = self.cli(
+            "entries",
+            "import",
+            "ACME",
+            self.write({"folder": "ACME", "entries": list(entries)}),
+            "--json",
+        )
+        assert outcome.code == 0, outcome.err
+        results: list[dict[str, Any]] = outcome.json["results"]
+        return results
+
+    def entries(self, *options: str) -> dict[str, dict[str, Any]]:
+        outcome = self.cli("entries", "list", "ACME", "--json", *options)
+        assert outcome.code == 0, outcome.err
+        return {row["id"]: row for row in outcome.json["entries"]}
+
+    def statuses(self) -> dict[str, str]:
+        return {key: row["status"] for key, row in self.entries().items()}
+
+    def open_the_link(self) -> None:
+        assert self.cli("ledger", "marketplace", "ACME", "--activate", "--accept").code == 0
+        assert self.cli("ledger", "admin-auth").code == 0
+
+    def send_and_post(self, *ids: str) -> None:
+        """Mark verified, synchronize, and let the ledger open the folder's accounting."""
+        assert self.cli("entries", "verify", "ACME", *ids).code == 0
+        assert self.cli("sync", "ACME").code == 0
+        assert self.cli("ledger", "open", "ACME").code == 0
+
+
+@pytest.fixture
+def workspace(cli: Cli, tmp_path: Path, setup_file: Path) -> Workspace:
+    return Workspace(cli, tmp_path, setup_file)
+
+
+@pytest.fixture
+def every_status(workspace: Workspace) -> Workspace:
+    """One entry in each status of §2, each reached the way a user reaches it; the ledger
+    has published its setup, so the workspace has its mirror."""
+    workspace.open_the_link()
+    assert workspace.cli("ledger", "resync-fiscal-years", "ACME").code == 0
+    workspace.import_entries(invoice("synchronized"), without_auxiliary("sync_failed"))
+    workspace.send_and_post("synchronized", "sync_failed")
+    workspace.import_entries(
+        invoice("synchronizing"), invoice("to_verify"), invoice("verified"), invoice("excluded")
+    )
+    assert workspace.cli("entries", "verify", "ACME", "synchronizing").code == 0
+    assert workspace.cli("ledger", "marketplace", "ACME", "--deactivate").code == 0
+    assert workspace.cli("sync", "ACME").code == 0
+    assert workspace.cli("ledger", "open", "ACME").code == 0  # the connector holds the batch
+    assert workspace.cli("entries", "verify", "ACME", "verified").code == 0
+    assert workspace.cli("entries", "exclude", "ACME", "excluded").code == 0
+    assert workspace.statuses() == {name: name for name in workspace.statuses()}
+    return workspace
+
+
+# -- clients --------------------------------------------------------------------------------
+
+
+def test_connecting_a_folder_the_ledger_does_not_have_exits_1_with_the_fix(cli: Cli) -> None:
+    outcome = cli("client", "connect", "ACME")
+    assert outcome.code == 1
+    assert "the ledger has no folder 'ACME'" in outcome.err
+    assert "ledgerbridge ledger apply" in outcome.err
+
+
+def test_connect_with_reference_data_sends_it_and_says_its_rejections_are_expected(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    reference = tmp_path / "reference.yaml"
+    reference.write_text(
+        "accounts:\n  - {number: '401000', name: Fournisseurs, collective: true}\n"
+        "third_parties:\n  - {code: FEDF, name: EDF, account: '401000'}\n"
+        "  - {code: FNEW, name: Nouveau, account: '401000'}\n",
+        encoding="utf-8",
+    )
+    outcome = cli(
+        "client", "connect", "ACME", "--reference", reference, "--auto-send", "nightly", "--json"
+    )
+    assert outcome.code == 0, outcome.err
+    client = outcome.json["client"]
+    assert (client["created"], client["auto_send"], client["api_enabled"]) == (
+        True,
+        "nightly",
+        True,
+    )
+    assert (client["accounts_sent"], client["third_parties_sent"]) == (1, 2)
+    assert "expected" in outcome.err
+
+
+def test_a_malformed_reference_document_exits_2_and_connects_nothing(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    reference = tmp_path / "reference.json"
+    reference.write_text(json.dumps({"accounts": [{"numbr": "401000"}]}), encoding="utf-8")
+    outcome = cli("client", "connect", "ACME", "--reference", reference)
+    assert outcome.code == 2
+    assert "accounts[0].numbr: unknown field" in outcome.err
+    assert cli("client", "show", "ACME").code == 1
+
+
+def test_client_set_changes_only_what_it_is_told(workspace: Workspace) -> None:
+    cli = workspace.cli
+    assert cli("client", "set", "ACME", "--auto-send", "nightly", "--at", "3:30").code == 0
+    outcome = cli("client", "set", "ACME", "--api", "off", "--json")
+    assert outcome.code == 0
+    client = outcome.json["client"]
+    assert (client["api_enabled"], client["auto_send"], client["send_at"], client["timezone"]) == (
+        False,
+        "nightly",
+        "03:30",
+        "Europe/Paris",
+    )
+    shown = cli("client", "show", "ACME")
+    assert "API                off" in shown.out
+    assert "nightly at 03:30 (Europe/Paris)" in shown.out
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["--at", "25:00"], ["--auto-send", "weekly"], ["--api", "maybe"]],
+)
+def test_client_set_with_a_bad_value_exits_2(workspace: Workspace, arguments: list[str]) -> None:
+    outcome = workspace.cli("client", "set", "ACME", *arguments)
+    assert outcome.code == 2
+
+
+def test_client_set_of_an_unknown_client_exits_1(cli: Cli) -> None:
+    outcome = cli("client", "set", "NOPE", "--api", "off")
+    assert outcome.code == 1
+    assert "Unknown client 'NOPE'" in outcome.err
+    assert "ledgerbridge client connect NOPE" in outcome.err
+
+
+# -- import ---------------------------------------------------------------------------------
+
+
+def test_import_reports_each_entry_new_updated_unchanged_or_left_as_is(
+    every_status: Workspace,
+) -> None:
+    results = every_status.import_entries(
+        invoice("to_verify", label="corrigé"),
+        invoice("verified"),
+        invoice("synchronized", label="changed"),
+        invoice("sync_failed", label="corrigé"),
+        invoice("excluded", label="x"),
+        invoice("brand-new"),
+    )
+    assert results == [
+        {"id": "to_verify", "outcome": "updated", "status": "to_verify", "revision": 2},
+        {"id": "verified", "outcome": "unchanged", "status": "verified", "revision": 1},
+        {"id": "synchronized", "outcome": "left_as_is", "status": "synchronized", "revision": 1},
+        {"id": "sync_failed", "outcome": "updated", "status": "to_verify", "revision": 2},
+        {"id": "excluded", "outcome": "left_as_is", "status": "excluded", "revision": 1},
+        {"id": "brand-new", "outcome": "new", "status": "to_verify", "revision": 1},
+    ]
+
+
+def test_import_in_text_prints_a_line_per_entry_and_a_summary(workspace: Workspace) -> None:
+    path = workspace.write({"folder": "ACME", "entries": [invoice("a"), invoice("b")]})
+    outcome = workspace.cli("entries", "import", "ACME", path)
+    assert outcome.code == 0
+    assert outcome.out.splitlines() == [
+        "new        a  revision 1, To verify",
+        "new        b  revision 1, To verify",
+    ]
+    assert "2 entries imported: 2 new" in outcome.err
+
+
+def test_a_malformed_batch_exits_2_lists_its_problems_and_stores_nothing(
+    workspace: Workspace,
+) -> None:
+    bad = invoice("b", date="2026-02-30")
+    bad["lines"][1]["debit"] = "20.001"
+    path = workspace.write({"folder": "ACME", "entries": [invoice("a"), bad, invoice("a")]})
+    outcome = workspace.cli("entries", "import", "ACME", path, "--json")
+    assert outcome.code == 2
+    assert outcome.out.count("\n") == 1  # only the error object
+    problems = {problem["path"] for problem in outcome.json["error"]["problems"]}
+    assert problems == {"entries[1].date", "entries[1].lines[1].debit", "entries[2].id"}
+    assert workspace.entries() == {}
+
+
+def test_a_batch_for_another_folder_exits_2(workspace: Workspace) -> None:
+    path = workspace.write({"folder": "OTHER", "entries": [invoice("a")]})
+    outcome = workspace.cli("entries", "import", "ACME", path)
+    assert outcome.code == 2
+    assert "the document is for folder 'OTHER', not 'ACME'" in outcome.err
+
+
+def test_importing_for_an_unknown_client_exits_1(cli: Cli, entries_file: Path) -> None:
+    outcome = cli("entries", "import", "ACME", entries_file)
+    assert outcome.code == 1
+    assert "Unknown client 'ACME'" in outcome.err
+
+
+# -- list -----------------------------------------------------------------------------------
+
+
+def test_list_json_is_one_flat_row_per_entry_with_the_fields_of_the_spec(
+    every_status: Workspace,
+) -> None:
+    rows = every_status.entries()
+    assert all(list(row) == LIST_KEYS for row in rows.values())
+    failed = rows["sync_failed"]
+    assert (failed["code"], failed["message"]) == (
+        "collective_account",
+        "Account (401000) or other is collective",
+    )
+    assert failed["findings"][0]["line"] == 3
+    assert failed["remedy"]["precise"] == [
+        "line 3 uses 401000 without an auxiliary account; EDF's auxiliary account is FEDF"
+    ]
+    assert rows["synchronized"]["entry_number"] == 1
+    for name in ("to_verify", "verified", "synchronizing", "excluded", "synchronized"):
+        assert (rows[name]["code"], rows[name]["message"], rows[name]["remedy"]) == (
+            None,
+            None,
+            None,
+        )
+
+
+def test_list_filters_by_statuses_separated_by_commas(every_status: Workspace) -> None:
+    tab = every_status.entries("--status", "to_verify,verified,sync_failed")
+    assert sorted(tab) == ["sync_failed", "to_verify", "verified"]
+    assert list(every_status.entries("--status", "excluded")) == ["excluded"]
+
+
+def test_list_with_an_unknown_status_exits_2(workspace: Workspace) -> None:
+    outcome = workspace.cli("entries", "list", "ACME", "--status", "to_verify,done")
+    assert outcome.code == 2
+    assert "unknown status done" in outcome.err
+
+
+def test_list_of_an_unknown_client_exits_1(cli: Cli) -> None:
+    assert cli("entries", "list", "NOPE").code == 1
+
+
+def test_list_in_text_is_a_table_with_what_to_do_for_a_failed_entry(
+    every_status: Workspace,
+) -> None:
+    outcome = every_status.cli("entries", "list", "ACME")
+    assert outcome.code == 0
+    lines = outcome.out.splitlines()
+    assert lines[0].split() == ["ID", "REV", "STATUS", "ENTRY", "NO", "LEDGER", "/", "PRE-FLIGHT"]
+    failed = next(line for line in lines if line.startswith("sync_failed "))
+    assert "Synchronization failed" in failed
+    assert "collective_account: Account (401000) or other is collective" in failed
+    assert (
+        "      line 3 uses 401000 without an auxiliary account; EDF's auxiliary account is FEDF"
+        in lines
+    )
+    assert "Client ACME: 6 entries" in outcome.err
+
+
+# -- pre-flight -----------------------------------------------------------------------------
+
+
+def test_after_the_ledger_publishes_its_setup_the_list_predicts_rejections(
+    workspace: Workspace,
+) -> None:
+    workspace.import_entries(invoice("good"), without_auxiliary("bad"), invoice("od", journal="OD"))
+    assert all(row["predicted"] is None for row in workspace.entries().values())
+    workspace.open_the_link()
+    assert workspace.cli("ledger", "resync-fiscal-years", "ACME").code == 0
+    rows = workspace.entries()
+    assert rows["good"]["predicted"] is None
+    assert rows["bad"]["predicted"]["code"] == "collective_account"
+    assert rows["bad"]["remedy"]["precise"] == [
+        "line 3 uses 401000 without an auxiliary account; EDF's auxiliary account is FEDF"
+    ]
+    assert rows["od"]["predicted"]["message"] == "The OD journal is locked or read-only"
+    assert rows["od"]["status"] == "to_verify"
+
+
+def test_the_preflight_only_informs_a_predicted_rejection_is_still_sent(
+    workspace: Workspace,
+) -> None:
+    workspace.open_the_link()
+    assert workspace.cli("ledger", "resync-fiscal-years", "ACME").code == 0
+    workspace.import_entries(without_auxiliary("bad"))
+    workspace.send_and_post("bad")
+    row = workspace.entries()["bad"]
+    assert (row["status"], row["code"], row["predicted"]) == (
+        "sync_failed",
+        "collective_account",
+        None,
+    )
+
+
+# -- verify ---------------------------------------------------------------------------------
+
+
+def test_verify_by_ids_all_or_code(every_status: Workspace) -> None:
+    cli = every_status.cli
+    outcome = cli("entries", "verify", "ACME", "--all", "--json")
+    assert outcome.code == 0
+    assert outcome.json == {
+        "results": [
+            {
+                "id": "sync_failed",
+                "revision": 1,
+                "from": "sync_failed",
+                "to": "verified",
+                "message": "marked verified",
+            },
+            {
+                "id": "to_verify",
+                "revision": 1,
+                "from": "to_verify",
+                "to": "verified",
+                "message": "marked verified",
+            },
+        ]
+    }
+    nothing = cli("entries", "verify", "ACME", "--code", "collective_account")
+    assert nothing.code == 0
+    assert "nothing to mark verified" in nothing.err
+
+
+def test_verify_by_code_after_a_fix_in_the_ledger_resends_the_entry_as_it_is(
+    workspace: Workspace, setup_file: Path
+) -> None:
+    workspace.open_the_link()
+    workspace.import_entries(
+        invoice(
+            "phone",
+            lines=[
+                {"account": "626000", "label": "Orange", "debit": "50.00"},
+                {"account": "401000", "auxiliary": "FEDF", "label": "Orange", "credit": "50.00"},
+            ],
+        )
+    )
+    workspace.send_and_post("phone")
+    assert workspace.entries()["phone"]["code"] == "account_locked"
+    setup = json.loads(setup_file.read_text())
+    for account in setup["accounts"]:
+        account.pop("locked", None)
+    assert workspace.cli("ledger", "apply", "--setup", workspace.write(setup)).code == 0
+    assert workspace.cli("entries", "verify", "ACME", "--code", "account_locked").code == 0
+    assert workspace.cli("sync", "ACME").code == 0
+    assert workspace.cli("ledger", "open", "ACME").code == 0
+    row = workspace.entries()["phone"]
+    assert (row["status"], row["revision"], row["entry_number"]) == ("synchronized", 1, 1)
+
+
+@pytest.mark.parametrize("arguments", [[], ["a", "--all"], ["--all", "--code", "x"]])
+def test_verify_needs_exactly_one_way_of_naming_entries(
+    workspace: Workspace, arguments: list[str]
+) -> None:
+    outcome = workspace.cli("entries", "verify", "ACME", *arguments)
+    assert outcome.code == 2
+    assert "--all" in outcome.err
+
+
+# -- every transition through the CLI ---------------------------------------------------------
+
+ALLOWED = {
+    ("verify", "to_verify"): "verified",
+    ("verify", "sync_failed"): "verified",
+    ("edit", "to_verify"): "to_verify",
+    ("edit", "verified"): "to_verify",
+    ("edit", "sync_failed"): "to_verify",
+    ("exclude", "to_verify"): "excluded",
+    ("exclude", "verified"): "excluded",
+    ("exclude", "sync_failed"): "excluded",
+    ("restore", "excluded"): "to_verify",
+}
+STATUSES = ["to_verify", "verified", "synchronizing", "synchronized", "sync_failed", "excluded"]
+
+
+def run_verb(workspace: Workspace, verb: str, entry_id: str) -> Any:
+    if verb == "edit":
+        patch = workspace.write({"label": "corrigé"})
+        return workspace.cli("entries", "edit", "ACME", entry_id, "--patch", patch)
+    return workspace.cli("entries", verb, "ACME", entry_id)
+
+
+@pytest.mark.parametrize(("verb", "status"), list(ALLOWED))
+def test_an_allowed_transition_exits_0_and_is_in_the_history(
+    every_status: Workspace, verb: str, status: str
+) -> None:
+    outcome = run_verb(every_status, verb, status)
+    assert outcome.code == 0, outcome.err
+    assert every_status.statuses()[status] == ALLOWED[(verb, status)]
+    history = every_status.cli("entries", "history", "ACME", status, "--json").json["history"]
+    assert (history[-1]["actor"], history[-1]["from"], history[-1]["to"]) == (
+        "accountant",
+        status,
+        ALLOWED[(verb, status)],
+    )
+
+
+def test_every_other_transition_exits_1_with_what_why_and_the_fix_and_changes_nothing(
+    every_status: Workspace,
+) -> None:
+    before = every_status.entries()
+    for verb in ("verify", "edit", "exclude", "restore"):
+        for status in STATUSES:
+            if (verb, status) in ALLOWED:
+                continue
+            outcome = run_verb(every_status, verb, status)
+            assert outcome.code == 1, (verb, status, outcome.err)
+            assert f"Entry {status} cannot be" in outcome.err, (verb, status)
+            assert "To fix:" in outcome.err, (verb, status)
+    assert every_status.entries() == before
+
+
+def test_editing_a_synchronized_entry_says_it_is_final(every_status: Workspace) -> None:
+    outcome = run_verb(every_status, "edit", "synchronized")
+    assert outcome.code == 1
+    assert "Entry synchronized cannot be edited: it is synchronized" in outcome.err
+    assert "correct it in the ledger with a new entry (a reversal)" in outcome.err
+
+
+def test_an_unknown_entry_exits_1_for_every_verb(workspace: Workspace) -> None:
+    workspace.import_entries(invoice("a"))
+    for verb in ("verify", "edit", "exclude", "restore", "history"):
+        outcome = run_verb(workspace, verb, "nope")
+        assert outcome.code == 1, verb
+        assert "Unknown entry 'nope' for client ACME" in outcome.err, verb
+
+
+# -- edit and history -----------------------------------------------------------------------
+
+
+def test_edit_from_a_yaml_patch_makes_a_new_revision(workspace: Workspace) -> None:
+    workspace.import_entries(without_auxiliary("inv-1"))
+    patch = workspace.tmp / "fix.yaml"
+    patch.write_text(
+        "lines:\n"
+        "  - {account: '606100', label: EDF mars 2026, debit: 100.00,"
+        " analytics: [{axis: SITE, section: PARIS, amount: 100}]}\n"
+        "  - {account: '445660', label: TVA, debit: 20.00}\n"
+        "  - {account: '401000', auxiliary: FEDF, label: EDF, credit: 120.00}\n",
+        encoding="utf-8",
+    )
+    outcome = workspace.cli("entries", "edit", "ACME", "inv-1", "--patch", patch, "--json")
+    assert outcome.code == 0, outcome.err
+    assert outcome.json == {
+        "results": [{"id": "inv-1", "outcome": "edited", "revision": 2, "status": "to_verify"}]
+    }
+    assert "revision 2" in outcome.err
+
+
+def test_edit_reads_a_json_patch_from_standard_input(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace.import_entries(invoice("inv-1"))
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"label": "EDF (corrigé)"}'))
+    outcome = workspace.cli("entries", "edit", "ACME", "inv-1", "--patch", "-")
+    assert outcome.code == 0, outcome.err
+    assert workspace.entries()["inv-1"]["revision"] == 2
+
+
+def test_a_malformed_patch_exits_2_and_stores_nothing(workspace: Workspace) -> None:
+    workspace.import_entries(invoice("inv-1"))
+    for patch in ({"date": "2026-13-01"}, {"id": "other"}, {"lines": "none"}):
+        outcome = workspace.cli(
+            "entries", "edit", "ACME", "inv-1", "--patch", workspace.write(patch)
+        )
+        assert outcome.code == 2, patch
+    not_json = workspace.tmp / "broken.json"
+    not_json.write_text("{label: ", encoding="utf-8")
+    assert workspace.cli("entries", "edit", "ACME", "inv-1", "--patch", not_json).code == 2
+    assert workspace.entries()["inv-1"]["revision"] == 1
+
+
+def test_history_json_lists_every_change_with_who_from_to_and_revision(
+    every_status: Workspace,
+) -> None:
+    outcome = every_status.cli("entries", "history", "ACME", "sync_failed", "--json")
+    assert outcome.code == 0
+    history = outcome.json["history"]
+    assert [list(line) for line in history] == [
+        ["at", "actor", "from", "to", "message", "revision"]
+    ] * 4
+    assert [(line["actor"], line["from"], line["to"], line["revision"]) for line in history] == [
+        ("import", None, "to_verify", 1),
+        ("accountant", "to_verify", "verified", 1),
+        ("accountant", "verified", "synchronizing", 1),
+        ("ledger", "synchronizing", "sync_failed", 1),
+    ]
+    assert history[-1]["message"] == "Account (401000) or other is collective"
+
+
+def test_exclude_and_restore_report_each_change(workspace: Workspace) -> None:
+    workspace.import_entries(invoice("a"), invoice("b"))
+    excluded = workspace.cli("entries", "exclude", "ACME", "a", "b")
+    assert excluded.code == 0
+    assert excluded.out.splitlines() == ["a  To verify -> Excluded", "b  To verify -> Excluded"]
+    restored = workspace.cli("entries", "restore", "ACME", "b", "--json")
+    assert restored.json["results"] == [
+        {"id": "b", "revision": 1, "from": "excluded", "to": "to_verify", "message": "restored"}
+    ]
+
+
+def test_entries_verbs_are_listed_in_the_help(cli: Cli) -> None:
+    outcome = cli("entries", "--help")
+    for verb in ("import", "list", "verify", "edit", "exclude", "restore", "history"):
+        assert verb in outcome.out
+
+
+def test_the_example_batch_imports(workspace: Workspace) -> None:
+    assert (DATA / "e2e_entries.json").is_file()
+    outcome = workspace.cli("entries", "import", "ACME", DATA / "e2e_entries.json", "--json")
+    assert [result["outcome"] for result in outcome.json["results"]] == ["new"] * 3
