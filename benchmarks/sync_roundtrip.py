@@ -302,7 +302,7 @@ def main() -> None:
     workdir = options.keep or Path(tempfile.mkdtemp(prefix="ledgerbridge-sync-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     home = workdir / "home"
-    if (home / "ledgerbridge.sqlite").exists() or any(home.glob("*.sqlite*")):
+    if any(home.glob("*.sqlite*")):
         raise SystemExit(f"{home} already holds a ledgerbridge home: give an empty --keep DIR")
     platform = Platform.on(Database.open(home=home))
     workspace = Workspace(platform.database, platform.connector, platform.clock)

@@ -24,8 +24,12 @@ def good_invoice(entry_id: str = "inv-1") -> Document:
         "reference": "F2026-0042",
         "label": "EDF mars 2026",
         "lines": [
-            {"account": "606100", "label": "EDF mars 2026", "debit": "100.00",
-             "analytics": [{"axis": "SITE", "section": "PARIS", "amount": "100.00"}]},
+            {
+                "account": "606100",
+                "label": "EDF mars 2026",
+                "debit": "100.00",
+                "analytics": [{"axis": "SITE", "section": "PARIS", "amount": "100.00"}],
+            },
             {"account": "445660", "label": "TVA", "debit": "20.00"},
             {"account": "401000", "auxiliary": "FEDF", "label": "EDF", "credit": "120.00"},
         ],
@@ -68,7 +72,9 @@ class Scenario:
         return next(row for row in rows if row["id"] == entry_id)
 
     def edit(self, entry_id: str, patch: Document) -> None:
-        outcome = self.cli("entries", "edit", "ACME", entry_id, "--patch", self.write("patch.json", patch))
+        outcome = self.cli(
+            "entries", "edit", "ACME", entry_id, "--patch", self.write("patch.json", patch)
+        )
         assert outcome.code == 0, outcome.err
 
 
@@ -100,7 +106,9 @@ def fail_then_fix(
     assert done["code"] is None
 
 
-def fix_in_ledger_then_verify_by_code(change: Callable[[Document], None], code: str) -> Callable[[Scenario], None]:
+def fix_in_ledger_then_verify_by_code(
+    change: Callable[[Document], None], code: str
+) -> Callable[[Scenario], None]:
     def fix(scenario: Scenario) -> None:
         change(scenario.setup)
         scenario.apply_setup()
@@ -125,7 +133,10 @@ def test_error_1_locked_journal_is_opened_in_the_ledger_then_resent(scenario: Sc
         setup["journals"][0]["status"] = "open"
 
     fail_then_fix(
-        scenario, good_invoice(), "journal_locked", "The purchase journal is locked or read-only",
+        scenario,
+        good_invoice(),
+        "journal_locked",
+        "The purchase journal is locked or read-only",
         fix_in_ledger_then_verify_by_code(open_journal, "journal_locked"),
     )
 
@@ -138,7 +149,9 @@ def test_error_2_missing_analytics_allowed_in_the_ledger_then_resent(scenario: S
         setup["analytics"]["allow_entries_without_analytics"] = True
 
     fail_then_fix(
-        scenario, entry, "analytic_axis_missing",
+        scenario,
+        entry,
+        "analytic_axis_missing",
         "The analytical axis does not exist. On-the-fly creation is not allowed",
         fix_in_ledger_then_verify_by_code(allow, "analytic_axis_missing"),
     )
@@ -153,7 +166,9 @@ def test_error_3_allocation_that_does_not_add_up_is_edited_then_resent(scenario:
         {"axis": "SITE", "section": "LYON", "amount": "40.00"},
     ]
     fail_then_fix(
-        scenario, entry, "analytic_allocation_incorrect",
+        scenario,
+        entry,
+        "analytic_allocation_incorrect",
         "At least one line has a failure status; the allocation of the line amount is incorrect"
         " on at least one of the analytical axes",
         edit_then_verify("inv-1", {"lines": fixed_lines}),
@@ -164,7 +179,10 @@ def test_error_4_collective_account_gets_its_auxiliary_by_an_edit(scenario: Scen
     entry = good_invoice()
     del entry["lines"][2]["auxiliary"]
     fail_then_fix(
-        scenario, entry, "collective_account", "Account (401000) or other is collective",
+        scenario,
+        entry,
+        "collective_account",
+        "Account (401000) or other is collective",
         edit_then_verify("inv-1", {"lines": good_invoice()["lines"]}),
     )
 
@@ -177,7 +195,10 @@ def test_error_5_locked_account_is_unlocked_in_the_ledger(scenario: Scenario) ->
         setup["accounts"][2]["locked"] = False
 
     fail_then_fix(
-        scenario, good_invoice(), "account_locked", "Account 445660 is locked",
+        scenario,
+        good_invoice(),
+        "account_locked",
+        "Account 445660 is locked",
         fix_in_ledger_then_verify_by_code(unlock, "account_locked"),
     )
 
@@ -186,7 +207,9 @@ def test_error_6_date_in_a_closed_fiscal_year_is_corrected_by_an_edit(scenario: 
     entry = good_invoice()
     entry["date"] = "2024-03-14"
     fail_then_fix(
-        scenario, entry, "fiscal_year_not_open",
+        scenario,
+        entry,
+        "fiscal_year_not_open",
         "The fiscal year (2024) is not part of the last 2 open fiscal years",
         edit_then_verify("inv-1", {"date": "2026-03-14"}),
     )
@@ -200,7 +223,10 @@ def test_error_7_import_cursor_period_is_unlocked_in_the_ledger(scenario: Scenar
         setup["import_cursor"]["locked_periods"] = []
 
     fail_then_fix(
-        scenario, good_invoice(), "import_cursor_locked", "Import cursor locked",
+        scenario,
+        good_invoice(),
+        "import_cursor_locked",
+        "Import cursor locked",
         fix_in_ledger_then_verify_by_code(unlock, "import_cursor_locked"),
     )
 
@@ -208,18 +234,38 @@ def test_error_7_import_cursor_period_is_unlocked_in_the_ledger(scenario: Scenar
 @pytest.mark.parametrize(
     ("code", "message", "break_entry", "patch"),
     [
-        ("object_reference", "Object reference not set to an instance of an object.",
-         lambda e: e.pop("journal"), {"journal": "ACH"}),
-        ("value_truncated", "String or binary data would be truncated.",
-         lambda e: e.update(label="x" * 70), {"label": "EDF mars 2026"}),
-        ("document_not_settled", "The document is not settled",
-         lambda e: e["lines"][1].update(debit="25.00"), {"lines": good_invoice()["lines"]}),
-        ("record_not_found", "Record not found",
-         lambda e: e["lines"][1].update(account="445999"), {"lines": good_invoice()["lines"]}),
+        (
+            "object_reference",
+            "Object reference not set to an instance of an object.",
+            lambda e: e.pop("journal"),
+            {"journal": "ACH"},
+        ),
+        (
+            "value_truncated",
+            "String or binary data would be truncated.",
+            lambda e: e.update(label="x" * 70),
+            {"label": "EDF mars 2026"},
+        ),
+        (
+            "document_not_settled",
+            "The document is not settled",
+            lambda e: e["lines"][1].update(debit="25.00"),
+            {"lines": good_invoice()["lines"]},
+        ),
+        (
+            "record_not_found",
+            "Record not found",
+            lambda e: e["lines"][1].update(account="445999"),
+            {"lines": good_invoice()["lines"]},
+        ),
     ],
 )
 def test_error_9_other_errors_are_fixed_by_an_edit(
-    scenario: Scenario, code: str, message: str, break_entry: Callable[[Document], object], patch: Document
+    scenario: Scenario,
+    code: str,
+    message: str,
+    break_entry: Callable[[Document], object],
+    patch: Document,
 ) -> None:
     entry = copy.deepcopy(good_invoice())
     break_entry(entry)
@@ -247,7 +293,9 @@ def test_error_8_entries_stay_synchronizing_until_the_connector_is_active_and_th
     assert scenario.row("inv-1")["status"] == "synchronized"
 
 
-def test_an_expired_certificate_keeps_batches_waiting_with_the_seed_message(scenario: Scenario) -> None:
+def test_an_expired_certificate_keeps_batches_waiting_with_the_seed_message(
+    scenario: Scenario,
+) -> None:
     cli = scenario.cli
     assert cli("ledger", "admin-auth", "--expires", "2020-01-01").code == 0
     scenario.import_entries(good_invoice())
@@ -269,7 +317,10 @@ def test_rejections_tab_lists_every_rejection_newest_first_and_settles(scenario:
     entry = good_invoice()
     del entry["lines"][2]["auxiliary"]
     fail_then_fix(
-        scenario, entry, "collective_account", "Account (401000) or other is collective",
+        scenario,
+        entry,
+        "collective_account",
+        "Account (401000) or other is collective",
         edit_then_verify("inv-1", {"lines": good_invoice()["lines"]}),
     )
     rows = scenario.cli("rejections", "ACME", "--json").json["rejections"]

@@ -151,11 +151,15 @@ def test_importing_into_an_unknown_client_is_refused(database: Database) -> None
 
 
 def count_rows(database: Database) -> tuple[int, int, int]:
+    """How many entries, revisions and history lines the workspace holds."""
     with database.transaction(write=False) as connection:
-        return tuple(  # type: ignore[return-value]
-            connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for table in (entries, revisions, history)
-        )
+
+        def count(table: sa.Table) -> int:
+            return int(
+                connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            )
+
+        return count(entries), count(revisions), count(history)
 
 
 def write_batch(path: Path, documents: list[Document], folder: str = "ACME") -> Path:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from ledgerbridge.cli import diagnose, ledger, ledger_link, synchronize
+from ledgerbridge.cli import client, diagnose, entries, ledger, ledger_link, synchronize
 from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.settings import SETTINGS, take_global_options
 from ledgerbridge.domain.malformed import MalformedDocument
@@ -26,6 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(client.app, name="client")
+app.add_typer(entries.app, name="entries")
 app.command("sync")(synchronize.sync)
 app.command("nightly")(synchronize.nightly)
 app.command("scheduler")(synchronize.scheduler)

@@ -141,6 +141,7 @@ def _print_rows(rows: Sequence[EntryRow]) -> None:
             ]
             for row in rows
         ],
+        whole=(0, 1, 3),
     )
     troubled = [row for row in rows if row.remedy is not None]
     if troubled:
@@ -279,7 +280,7 @@ def history(folder: FolderArgument, entry_id: IdArgument) -> None:
         ["AT (UTC)", "ACTOR", "FROM", "TO", "REV", "MESSAGE"],
         [
             [
-                f"{line.at:%Y-%m-%d %H:%M:%S}",
+                f"{line.at:%Y-%m-%d %H:%M}",
                 line.actor,
                 line.from_status.shown_as if line.from_status is not None else "-",
                 line.to_status.shown_as,
@@ -288,4 +289,5 @@ def history(folder: FolderArgument, entry_id: IdArgument) -> None:
             ]
             for line in lines
         ],
+        whole=(0, 4),
     )

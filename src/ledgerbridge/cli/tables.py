@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rich import box
 from rich.console import Console
@@ -12,12 +12,33 @@ from rich.text import Text
 
 # Past this many rows a drawn table takes long to lay out; plain text serves better.
 MAX_DRAWN_ROWS = 2000
+_LONGEST_UNBROKEN_WORD = 24
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Rows under their headers on stdout: drawn with rich on a terminal, plain otherwise."""
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, whole: Collection[int] = (0,)
+) -> None:
+    """Rows under their headers on stdout: drawn with rich on a terminal, plain otherwise.
+
+    On a narrow terminal the columns wrap, except those in `whole` (by position: an id,
+    a time), which are never cut.
+    """
     if sys.stdout.isatty() and len(rows) <= MAX_DRAWN_ROWS:
-        table = Table(*headers, box=box.SIMPLE_HEAD, highlight=False, pad_edge=False)
+        table = Table(box=box.SIMPLE_HEAD, highlight=False, pad_edge=False, collapse_padding=True)
+        last = len(headers) - 1
+        for position, header in enumerate(headers):
+            if position == last:  # the free text takes what is left, folding long words
+                table.add_column(header, no_wrap=position in whole, overflow="fold")
+                continue
+            # The other columns break between words, never inside one.
+            longest_word = max(
+                (len(word) for row in rows for word in row[position].split()), default=0
+            )
+            table.add_column(
+                header,
+                no_wrap=position in whole,
+                min_width=min(max(longest_word, len(header)), _LONGEST_UNBROKEN_WORD),
+            )
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))  # Text: brackets are not markup
         Console(highlight=False).print(table)
