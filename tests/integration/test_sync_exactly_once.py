@@ -27,6 +27,7 @@ from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.sync import ResultsReport, Synchronizer, SyncReport
 from ledgerbridge.workspace.tables import entries, history, outbox, rejections
 from tests.integration.ledger_samples import acme_setup, purchase, sale, without_auxiliary
+from tests.integration.relay_samples import entries_batch
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 
@@ -163,26 +164,31 @@ def firm(database: Database) -> Firm:
 
 
 def once(
-    monkeypatch: pytest.MonkeyPatch, target: object, name: str, *, having_worked: bool
+    monkeypatch: pytest.MonkeyPatch,
+    target: object,
+    name: str,
+    *,
+    having_worked: bool,
+    call: int = 1,
 ) -> None:
-    """`target.name` is interrupted the first time it is called, then works as before.
+    """`target.name` is interrupted at its `call`-th call, and only then.
 
     `having_worked`: the interruption comes once the function has done its work (inside a
     transaction: before it commits), else before it starts.
     """
     original = getattr(target, name)
-    interrupted = False
+    calls = 0
 
-    def first_interrupted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal interrupted
-        if interrupted:
+    def interrupted_once(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls != call:
             return original(*args, **kwargs)
-        interrupted = True
         if having_worked:
             original(*args, **kwargs)
         raise Interrupted(name)
 
-    monkeypatch.setattr(target, name, first_interrupted)
+    monkeypatch.setattr(target, name, interrupted_once)
 
 
 # -- (1) before the sync's transaction commits -------------------------------------------------
@@ -298,6 +304,34 @@ def test_an_injection_that_dies_before_the_relay_stores_the_answers_is_replayed_
     assert firm.posted() == numbers
     firm.assert_each_posted_once_and_synchronized(["a", "b"])
     assert firm.statuses()["c"] is Status.SYNC_FAILED
+
+
+def test_an_opening_that_dies_after_a_first_batch_still_brings_that_batchs_results_back(
+    firm: Firm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    firm.verified(purchase("a"))
+    firm.sync()
+    firm.verified(sale("b"))
+    firm.sync()
+    once(monkeypatch, firm.relay, "_store_injection", having_worked=False, call=2)
+
+    with pytest.raises(Interrupted):
+        firm.open_accounting()
+
+    assert firm.statuses() == {"a": Status.SYNCHRONIZED, "b": Status.SYNCHRONIZING}
+    firm.open_accounting()
+    firm.assert_each_posted_once_and_synchronized(["a", "b"])
+
+
+def test_results_for_a_folder_without_a_client_wait_in_the_relay(firm: Firm) -> None:
+    firm.ledger.apply_setup(acme_setup(folder="BETA"))
+    firm.relay.activate_connector("BETA", accept=True)
+    firm.relay.deposit(entries_batch("beta-1", purchase("x"), folder="BETA"))
+
+    opening, results = firm.platform.open_accounting("BETA")
+
+    assert (opening.posted, results.synchronized, results.ignored) == (1, 0, 0)
+    assert [result.key for result in firm.relay.collect_results("BETA")] == ["BETA/x/1"]
 
 
 # -- (4b) while the results are applied in the workspace -------------------------------------

@@ -187,21 +187,6 @@ def update_predictions(
     return len(stale)
 
 
-def predictions(
-    connection: Connection, folder: str, preflight: Preflight
-) -> dict[str, CheckResult]:
-    """The pre-flight of every to_verify and verified entry of the client, by entry id."""
-    rows = connection.execute(
-        sa.select(entries.c.entry_id, entries.c.content)
-        .where(
-            entries.c.client == folder,
-            entries.c.status.in_([status.value for status in PREDICTED_STATUSES]),
-        )
-        .order_by(entries.c.entry_id)
-    )
-    return {row.entry_id: preflight.check(entry_of(row.content)) for row in rows}
-
-
 def entry_of(content: str) -> Entry:
     """An entry as the workspace keeps it (validated when it came in)."""
     return Entry.model_validate_json(content)

@@ -17,7 +17,6 @@ from ledgerbridge.connectors.base import LedgerConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
 from ledgerbridge.domain.entries import Entry
-from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.relay.values import OutgoingBatch, reference_items
@@ -227,10 +226,3 @@ class Workspace:
         with self._database.transaction(write=False) as connection:
             clients.require_client(connection, folder)
             return mirror.load_mirror(connection, folder)
-
-    def preflight(self, folder: str) -> dict[str, CheckResult]:
-        """The check of every to_verify and verified entry against the mirror (none: empty)."""
-        with self._database.transaction(write=False) as connection:
-            clients.require_client(connection, folder)
-            found = mirror.preflight_of(connection, folder)
-            return mirror.predictions(connection, folder, found) if found is not None else {}

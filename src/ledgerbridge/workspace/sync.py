@@ -130,6 +130,7 @@ class Synchronizer:
             rows = connection.execute(
                 sa.select(entries.c.entry_id, entries.c.revision)
                 .where(entries.c.client == folder, entries.c.status == Status.VERIFIED.value)
+                .order_by(entries.c.entry_id)
                 .with_for_update()
             ).all()
             if not rows:
@@ -258,7 +259,7 @@ def _apply_results(
             ],
         )
     current = _synchronizing(
-        connection, folder, list(dict.fromkeys(parse_entry_key(a.key)[1] for a in answers))
+        connection, folder, sorted({parse_entry_key(answer.key)[1] for answer in answers})
     )
     posted, failed, changes = [], [], []
     ignored = 0
@@ -368,6 +369,7 @@ def _synchronizing(
                 entries.c.entry_id.in_(entry_ids[start : start + 500]),
                 entries.c.status == Status.SYNCHRONIZING.value,
             )
+            .order_by(entries.c.entry_id)  # one locking order: two deliveries never deadlock
             .with_for_update()
         )
         found.update({row.entry_id: (row.revision, row.batch_id) for row in rows})
