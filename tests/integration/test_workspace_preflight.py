@@ -61,7 +61,6 @@ def test_without_a_mirror_nothing_is_predicted(workspace: Workspace) -> None:
         "bad": (None, None),
         "good": (None, None),
     }
-    assert workspace.preflight("ACME") == {}
 
 
 def test_the_preflight_predicts_the_ledgers_code_and_message_with_a_precise_remedy(
@@ -105,11 +104,8 @@ def test_the_preflight_is_the_ledgers_own_check_against_the_mirror(workspace: Wo
     workspace.store_mirror("ACME", setup, PUBLISHED_AT)
     workspace.import_entries("ACME", parsed(*documents))
     expected = {entry.id: check_entry(entry, FolderIndex.of(setup)) for entry in parsed(*documents)}
-    predicted = workspace.preflight("ACME")
-    assert {key: result.code for key, result in predicted.items()} == {
-        key: result.code for key, result in expected.items()
-    }
     listed = rows(workspace)
+    assert set(listed) == set(expected)
     for key, result in expected.items():
         shown = listed[key].predicted
         assert (shown["code"] if shown else None) == result.code, key
