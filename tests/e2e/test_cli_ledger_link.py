@@ -131,20 +131,6 @@ def test_open_an_unknown_folder_is_refused(cli: Cli) -> None:
     assert "Unknown ledger folder 'NOPE'" in outcome.err
 
 
-def test_open_hands_the_results_to_the_workspace_at_once(
-    acme: Cli, relay: Relay, entries_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    delivered: list[str] = []
-    monkeypatch.setattr(ledger_link, "deliver_results", delivered.append)
-    deposit_entries(relay, entries_file)
-    acme("ledger", "admin-auth")
-    acme("ledger", "marketplace", "ACME", "--activate", "--accept")
-
-    assert acme("ledger", "open", "ACME").code == 0
-
-    assert delivered == ["ACME"]
-
-
 def test_marketplace_without_option_shows_the_connector_and_the_administrator(
     acme: Cli,
 ) -> None:

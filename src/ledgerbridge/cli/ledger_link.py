@@ -11,7 +11,7 @@ import typer
 from ledgerbridge.cli.ledger import FolderArgument, app
 from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.platform_access import open_platform
-from ledgerbridge.cli.wiring import deliver_publication, deliver_results
+from ledgerbridge.cli.wiring import deliver_publication
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger.service import Ledger
@@ -36,9 +36,7 @@ def _require_folder(ledger: Ledger, folder: str) -> None:
 @app.command("open")
 def open_folder(folder: FolderArgument) -> None:
     """Open the folder's accounting: inject the batches waiting in the relay."""
-    ledger, relay = open_ledger_and_relay()
-    report = relay.open_folder(folder, ledger)
-    deliver_results(folder)
+    report, _ = open_platform().open_accounting(folder)
     if is_json():
         emit({"opening": report.as_dict()})
     for line in report.lines():

@@ -32,14 +32,6 @@ def _has_client(workspace: Workspace, folder: str) -> bool:
     return True
 
 
-def deliver_results(folder: str, platform: Platform | None = None) -> None:
-    """Apply the results of an opening of the folder's accounting in the workspace, so that
-    they show when `ledger open` returns (SPEC §3); nothing when no client is tied to it."""
-    platform = platform or open_platform()
-    if _has_client(workspace_on(platform), folder):
-        platform.synchronizer.receive_results(folder)
-
-
 def deliver_publication(folder: str, platform: Platform | None = None) -> None:
     """Take the setup the ledger just published into the workspace's mirror (pre-flight,
     fiscal-period warning); nothing when no client is tied to the folder."""
