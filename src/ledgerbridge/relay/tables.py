@@ -6,11 +6,9 @@ results stay until the workspace has taken them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
+
+from ledgerbridge.db import Moment
 
 metadata = sa.MetaData()
 
@@ -19,30 +17,6 @@ ResultKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 WAITING = "waiting"
 INJECTED = "injected"
-
-
-class Moment(sa.types.TypeDecorator[datetime]):
-    """An aware UTC datetime, read back aware even where the database keeps no time zone."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("the relay stores aware times only")
-        utc = value.astimezone(UTC)
-        # SQLite's DATETIME keeps the wall time only: store it in UTC.
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 batches = sa.Table(
