@@ -111,7 +111,7 @@ def test_the_preflight_is_the_ledgers_own_check_against_the_mirror(workspace: Wo
         assert (shown["code"] if shown else None) == result.code, key
 
 
-def test_verified_entries_are_predicted_too_but_not_the_others(
+def test_the_to_verify_tab_is_predicted_failed_entries_included_but_not_the_others(
     workspace: Workspace, database: Database
 ) -> None:
     workspace.store_mirror("ACME", acme_setup(), PUBLISHED_AT)
@@ -129,7 +129,7 @@ def test_verified_entries_are_predicted_too_but_not_the_others(
     assert predicted == {
         "to_verify": "collective_account",
         "verified": "collective_account",
-        "failed": None,
+        "failed": "collective_account",
         "excluded": None,
         "synchronizing": None,
         "synchronized": None,

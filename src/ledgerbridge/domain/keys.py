@@ -8,8 +8,10 @@ def entry_key(client: str, entry_id: str, revision: int) -> str:
     return f"{client}/{entry_id}/{revision}"
 
 
-def parse_entry_key(key: str) -> tuple[str, str, int]:
-    """The inverse of `entry_key`; entry ids may contain slashes, clients may not."""
-    client, rest = key.split("/", 1)
-    entry_id, revision = rest.rsplit("/", 1)
-    return client, entry_id, int(revision)
+def parse_entry_key(key: str, client: str) -> tuple[str, int]:
+    """The entry id and revision of a key of `client`; ids and client codes may hold slashes."""
+    prefix = f"{client}/"
+    if not key.startswith(prefix):
+        raise ValueError(f"key {key!r} is not one of client {client!r}")
+    entry_id, revision = key.removeprefix(prefix).rsplit("/", 1)
+    return entry_id, int(revision)

@@ -210,20 +210,20 @@ def _entry_row(
     code = message = None
     findings: tuple[Mapping[str, Any], ...] = ()
     remedy = predicted = None
-    if status is Status.SYNC_FAILED:
-        code, message = row.code, row.message
-        findings = tuple(json.loads(row.findings)) if row.findings else ()
-        remedy = remedy_for(code, message, findings, index, entry)
-    elif status in PREDICTED_STATUSES and preflight is not None:
+    if status in PREDICTED_STATUSES and preflight is not None:
         if row.predicted_against == preflight.stamp:
             predicted = json.loads(row.predicted) if row.predicted else None
         elif entry is not None:
             stale = preflight.verdict(entry)  # made against another setup: made again
             predicted = json.loads(stale) if stale else None
-        if predicted is not None:
-            remedy = remedy_for(
-                predicted["code"], predicted["message"], predicted["findings"], index, entry
-            )
+    if status is Status.SYNC_FAILED:
+        code, message = row.code, row.message
+        findings = tuple(json.loads(row.findings)) if row.findings else ()
+        remedy = remedy_for(code, message, findings, index, entry)
+    elif predicted is not None:
+        remedy = remedy_for(
+            predicted["code"], predicted["message"], predicted["findings"], index, entry
+        )
     return EntryRow(
         id=row.entry_id,
         revision=row.revision,

@@ -26,7 +26,8 @@ from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.workspace.tables import entries, mirror
 
 # The statuses the pre-flight speaks of: what will be sent, or may be once verified.
-PREDICTED_STATUSES = frozenset({Status.TO_VERIFY, Status.VERIFIED})
+# The To Verify tab's statuses: a failed entry is predicted too, e.g. after a fix in the ledger.
+PREDICTED_STATUSES = frozenset({Status.TO_VERIFY, Status.VERIFIED, Status.SYNC_FAILED})
 # Part of every stamp: verdicts made by an older check are made again.
 _VERDICT_FORMAT = "check-1"
 _CHUNK = 1000

@@ -259,12 +259,12 @@ def _apply_results(
             ],
         )
     current = _synchronizing(
-        connection, folder, sorted({parse_entry_key(answer.key)[1] for answer in answers})
+        connection, folder, sorted({parse_entry_key(answer.key, folder)[0] for answer in answers})
     )
     posted, failed, changes = [], [], []
     ignored = 0
     for answer in answers:
-        _, entry_id, revision = parse_entry_key(answer.key)
+        entry_id, revision = parse_entry_key(answer.key, folder)
         result = answer.result
         # The answer settles the entry only if the entry still waits for it: the same
         # revision, in the same batch. A result delivered again (its acknowledgement lost)
