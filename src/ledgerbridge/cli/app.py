@@ -47,7 +47,16 @@ def run(argv: list[str]) -> int:
     """Run one command line; returns the exit code. Never lets a traceback reach the user."""
     SETTINGS.home, SETTINGS.json = None, False
     args = take_global_options(argv)
-    log_path = configure(SETTINGS.resolved_home)
+    try:
+        log_path = configure(SETTINGS.resolved_home)
+    except OSError as error:
+        return _refused(
+            "unusable_home",
+            f"The home directory {SETTINGS.resolved_home} cannot be used: {error.strerror or error}."
+            "\nTo fix: name a directory you may write to with --home DIR (or LEDGERBRIDGE_HOME).",
+            {},
+            EXIT_REFUSED,
+        )
     try:
         app(args=args, prog_name="ledgerbridge", standalone_mode=False)
     except MalformedDocument as malformed:
@@ -61,6 +70,8 @@ def run(argv: list[str]) -> int:
         return int(done.exit_code)
     except typer.TyperException as usage:  # bad usage: the parser's own message, exit 2
         usage.show()  # type: ignore[attr-defined]
+        if is_json():
+            emit({"error": {"code": "usage", "message": usage.format_message()}})
         return int(getattr(usage, "exit_code", EXIT_USAGE))
     except (typer.Abort, KeyboardInterrupt):
         say("Interrupted.")
@@ -69,8 +80,9 @@ def run(argv: list[str]) -> int:
         log.exception("unexpected_error", command=args)
         return _refused(
             "internal_error",
-            f"ledgerbridge hit an unexpected error ({type(error).__name__}: {error}). "
-            f"Nothing was half-written; the details are in {log_path}.",
+            f"ledgerbridge hit an unexpected error ({type(error).__name__}: {error})."
+            f" What was committed before it stays (running the command again is safe);"
+            f" the details are in {log_path}.",
             {},
             EXIT_REFUSED,
         )

@@ -17,6 +17,7 @@ from ledgerbridge.documents import local_file, read_setup, stream_entries
 from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.folder_index import FolderIndex
+from ledgerbridge.domain.refusals import Refusal
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger.service import Ledger
@@ -63,7 +64,7 @@ def check(entries: EntriesArgument, setup: SetupOption) -> None:
     _entries_file(entries)
     folder_setup = read_setup(setup)
     index = FolderIndex.of(folder_setup)
-    reader = BatchReader(expected_folder=folder_setup.folder)
+    reader = BatchReader(expected_folder=folder_setup.folder, folder_required=True)
     with local_file(entries) as path, ResultSpool(is_json()) as spool:
         with file_progress("Checking", _size(path)) as progress:
             for entry in stream_entries(path, reader, progress=progress):
@@ -150,9 +151,15 @@ def export_fec(
         )
         return
     directory = Path(output).parent if output else Path.cwd()
+    if not directory.is_dir():
+        raise Refusal(
+            f"Cannot write the FEC file into {directory}: no such directory.",
+            fix="Name a file in an existing directory with -o FILE (or - for standard output).",
+        )
     handle, name = tempfile.mkstemp(dir=directory, prefix=".fec-", suffix=".tmp")
     os.close(handle)
     spool = Path(name)
+    spool.chmod(0o644)  # a file for others to read, not mkstemp's private mode
     try:
         with spool.open("w", encoding="utf-8", newline="") as out:
             export = ledger.export_fec(folder, out, fiscal_year)

@@ -72,8 +72,11 @@ class BatchReader:
     raises MalformedDocument if anything was wrong. Duplicate ids are caught here.
     """
 
-    def __init__(self, expected_folder: str | None = None) -> None:
+    def __init__(
+        self, expected_folder: str | None = None, *, folder_required: bool = False
+    ) -> None:
         self.expected_folder = expected_folder
+        self.folder_required = folder_required  # `ledger check`: the batch must name the setup's
         self.problems: list[Problem] = []
         self.folder: str | None = None
         self._seen_ids: dict[str, int] = {}
@@ -81,7 +84,11 @@ class BatchReader:
         self.count = 0
 
     def top_level_keys(self, keys: Iterable[str]) -> None:
+        seen: set[str] = set()
         for key in keys:
+            if key in seen:
+                self.problems.append(Problem(key, "given twice"))
+            seen.add(key)
             if key not in BATCH_FIELDS:
                 self.problems.append(Problem(key, "unknown field"))
             if key == "entries":
@@ -94,6 +101,13 @@ class BatchReader:
             self.problems.extend(problems_from_validation(error))
             return
         self.folder = header.folder
+        if self.folder_required and header.folder is None:
+            self.problems.append(
+                Problem(
+                    "folder",
+                    f"required field missing (the setup is for folder {self.expected_folder!r})",
+                )
+            )
         if (
             self.expected_folder is not None
             and header.folder is not None

@@ -18,7 +18,7 @@ _SIREN = re.compile(r"^\d{9}$")
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class FiscalYear(_Value):

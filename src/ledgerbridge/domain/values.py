@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 CENT = Decimal("0.01")
 _MAX_INTEGER_DIGITS = 15  # fits integer cents in a signed 64-bit column
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DECIMAL_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
 _PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:\.\d{1,2})?")  # the common case, taken without more ado
 
 
@@ -36,12 +37,11 @@ def parse_amount(value: object) -> Decimal | None:
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
+        if not _DECIMAL_TEXT.fullmatch(value):
             raise PydanticCustomError(
-                "amount_parsing", "not a number: {got}", {"got": repr(value)}
-            ) from None
+                "amount_parsing", "not a number: {got} (write it like 120.50)", {"got": repr(value)}
+            )
+        amount = Decimal(value)
     else:
         raise PydanticCustomError(
             "amount_type", "expected a decimal number, got {got}", {"got": type(value).__name__}
@@ -54,11 +54,10 @@ def parse_amount(value: object) -> Decimal | None:
             "negative amount {got}: amounts are positive, put it on the other side (debit or credit)",
             {"got": str(value)},
         )
-    exponent = amount.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)  # finite numbers have an integer exponent
-    if exponent < -2:
+    places = _decimal_places(amount)
+    if places > 2:
         raise PydanticCustomError(
-            "amount_decimals", "{places} decimals, at most 2 allowed", {"places": -exponent}
+            "amount_decimals", "{places} decimals, at most 2 allowed", {"places": places}
         )
     if amount.adjusted() >= _MAX_INTEGER_DIGITS:
         raise PydanticCustomError(
@@ -67,6 +66,14 @@ def parse_amount(value: object) -> Decimal | None:
             {"got": str(value), "digits": _MAX_INTEGER_DIGITS},
         )
     return amount.quantize(CENT)
+
+
+def _decimal_places(amount: Decimal) -> int:
+    """Decimals once trailing zeros are dropped (`1.500` has 1), counted exactly: no rounding."""
+    _, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite numbers have an integer exponent
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing))
 
 
 def parse_date(value: object) -> date | None:
