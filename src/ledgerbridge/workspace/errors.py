@@ -41,7 +41,8 @@ class SyncAlreadyRunning(Refusal):
     def __init__(self, folder: str) -> None:
         super().__init__(
             f"A synchronization of client {folder} is already running.",
-            fix="Wait for it to finish; two syncs of one client never run at once.",
+            fix="Wait for it to finish: two syncs of one client never run at once. A sync that"
+            " died holds the client until its lease ends (30 minutes after it started).",
         )
 
 
