@@ -24,7 +24,7 @@ class IncomingResult:
     `result` is the §4.3 dict (with `entry_number`, `fiscal_year`, `replay` once posted).
     An entry's answer has its idempotency key as `key` and `item` None; reference data
     (initial connection) has `item` (`third party FEDF`), `key` like `third_party:FEDF`,
-    and is always `expected`: those rejections are never failures of entries.
+    is `expected` when the ledger already had the item: never a failure of an entry.
     """
 
     result_id: int

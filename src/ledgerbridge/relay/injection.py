@@ -131,7 +131,7 @@ def inject_entries(ledger: InjectionLedger, folder: str, items: Iterable[StoredI
 
 
 def _reference_rejection(
-    item: StoredItem, label: str, code: str, message: str, detail: str
+    item: StoredItem, label: str, code: str, message: str, detail: str, *, expected: bool
 ) -> Answer:
     result = {
         "id": item.key.split(":", 1)[1],
@@ -140,8 +140,8 @@ def _reference_rejection(
         "message": message,
         "findings": [{"code": code, "line": None, "message": message, "detail": detail}],
     }
-    # Every rejection of the initial connection's reference data is expected (SPEC §3, §7).
-    return Answer(item.position, item.key, label, _json(result), True)
+    # Expected (SPEC §3): the ledger already has the item. Anything else is a real refusal.
+    return Answer(item.position, item.key, label, _json(result), expected)
 
 
 def inject_reference(
@@ -173,6 +173,7 @@ def inject_reference(
                         "record_already_exists",
                         f"Record already exists: {label}",
                         f"folder {folder} already has {label}; the ledger keeps its own",
+                        expected=True,
                     )
                 )
                 continue
@@ -189,6 +190,7 @@ def inject_reference(
                     "record_already_exists",
                     f"Record already exists: {label}",
                     f"folder {folder} already has {label}; the ledger keeps its own",
+                    expected=True,
                 )
             )
         elif party.account not in accounts:
@@ -200,14 +202,17 @@ def inject_reference(
                     render_message("record_not_found", {}),
                     f"{label} belongs to account {party.account}, which folder {folder}"
                     " does not have",
+                    expected=False,
                 )
             )
         else:
             parties.add(party.code)
             new_parties.append(party)
     injection.answers.sort(key=lambda answer: answer.position)
-    injection.expected_rejections = len(injection.answers)
-    injection.expected_items = [answer.item or answer.key for answer in injection.answers]
+    expected = [answer for answer in injection.answers if answer.expected]
+    injection.expected_rejections = len(expected)
+    injection.expected_items = [answer.item or answer.key for answer in expected]
+    injection.rejected = len(injection.answers) - len(expected)
     injection.reference_added = len(new_accounts) + len(new_parties)
     if injection.reference_added:
         ledger.apply_setup(

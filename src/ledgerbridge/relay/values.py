@@ -146,7 +146,7 @@ class RelayResult:
     """The ledger's answer for one item of an injected batch, on its way to the workspace.
 
     `result` is the §4.3 dict (with `entry_number`, `fiscal_year` and `replay` once
-    posted). Reference data has `item` (`third party FEDF`) and is always `expected`.
+    posted). Reference data has `item` (`third party FEDF`); it is `expected` when the ledger already had it.
     """
 
     result_id: int

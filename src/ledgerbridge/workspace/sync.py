@@ -239,9 +239,11 @@ class Synchronizer:
 def _apply_results(
     connection: Connection, folder: str, results: Sequence[IncomingResult], now: datetime
 ) -> ResultsReport:
-    expected = _not_yet_recorded(connection, folder, [r for r in results if r.expected])
-    answers = [result for result in results if not result.expected]
-    if expected:
+    # Reference data (initial connection) names an item, not an entry revision to settle.
+    reference = _not_yet_recorded(connection, folder, [r for r in results if r.item is not None])
+    expected = [result for result in reference if result.expected]
+    answers = [result for result in results if result.item is None]
+    if reference:
         connection.execute(
             rejections.insert(),
             [
@@ -253,9 +255,9 @@ def _apply_results(
                     "code": result.result.get("code"),
                     "message": result.result.get("message") or "",
                     "at": now,
-                    "expected": True,
+                    "expected": result.expected,
                 }
-                for result in expected
+                for result in reference
             ],
         )
     current = _synchronizing(
@@ -379,7 +381,7 @@ def _synchronizing(
 def _not_yet_recorded(
     connection: Connection, folder: str, expected: Sequence[IncomingResult]
 ) -> list[IncomingResult]:
-    """The expected rejections (reference data) not already in the Rejections tab.
+    """The rejections of reference data not already in the Rejections tab.
 
     They name no entry revision to settle; a delivery repeated after a lost
     acknowledgement would list each twice. The same item rejected for the same reason says
@@ -389,7 +391,7 @@ def _not_yet_recorded(
         return []
     rows = connection.execute(
         sa.select(rejections.c.item, rejections.c.code, rejections.c.message).where(
-            rejections.c.client == folder, rejections.c.expected.is_(True)
+            rejections.c.client == folder, rejections.c.item.is_not(None)
         )
     )
     seen = {(row.item, row.code, row.message) for row in rows}
