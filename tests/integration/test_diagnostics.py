@@ -316,6 +316,25 @@ def test_waiting_batches_check_tells_a_send_the_relay_never_confirmed(
     assert firm.check("waiting_batches").ok
 
 
+def test_waiting_batches_check_tells_reference_data_that_never_reached_the_relay(
+    database: Database, firm: Firm
+) -> None:
+    firm.in_order()
+    unreachable = UnreachableRelay(firm.platform.connector)
+    reference = ReferenceData.model_validate(
+        {"accounts": [{"number": "471000"}], "third_parties": []}
+    )
+    with pytest.raises(ConnectionError):
+        Workspace(database, unreachable, firm.clock).connect_client("ACME", reference=reference)
+
+    waiting = firm.check("waiting_batches")
+
+    assert not waiting.ok
+    assert "accounts and third parties never reached the relay" in waiting.message
+    assert waiting.fix is not None
+    assert "ledgerbridge client connect ACME --reference FILE" in waiting.fix
+
+
 def test_mirror_check_says_how_old_the_mirror_is(firm: Firm) -> None:
     firm.link()
     firm.publish()

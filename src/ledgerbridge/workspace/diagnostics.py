@@ -68,6 +68,15 @@ class Diagnostics:
                     outbox.c.deposited_at.is_(None),
                 )
             ).one()
+            # The initial connection's reference data, whose send was interrupted: its
+            # content is not kept, so only a new connection with the file sends it.
+            unsent_reference = connection.execute(
+                sa.select(sa.func.count()).where(
+                    outbox.c.client == folder,
+                    outbox.c.kind == "reference",
+                    outbox.c.deposited_at.is_(None),
+                )
+            ).scalar_one()
         zone = client.timezone
         link = self._connector.link_state(folder)
         checks = [
@@ -113,7 +122,7 @@ class Diagnostics:
                 )
             )
         checks.append(self._fiscal_period(folder, mirrored, zone, now))
-        checks.append(self._waiting(folder, link, stuck, undeposited, zone))
+        checks.append(self._waiting(folder, link, stuck, undeposited, unsent_reference, zone))
         checks.append(self._mirror(folder, mirrored, now, zone))
         return checks
 
@@ -141,12 +150,18 @@ class Diagnostics:
         )
 
     def _waiting(
-        self, folder: str, link: LinkState, stuck: Any, undeposited: Any, zone: str
+        self,
+        folder: str,
+        link: LinkState,
+        stuck: Any,
+        undeposited: Any,
+        unsent_reference: int,
+        zone: str,
     ) -> Check:
         count, since = stuck
         unconfirmed, unconfirmed_since = undeposited
         batches, oldest = link.waiting_batches, link.oldest_waiting_at
-        if not batches and not count and not unconfirmed:
+        if not batches and not count and not unconfirmed and not unsent_reference:
             return Check(
                 "waiting_batches",
                 True,
@@ -168,6 +183,11 @@ class Diagnostics:
                 f"{unconfirmed} batch(es) sent since {_when(unconfirmed_since, zone)} were not"
                 " confirmed by the relay (the send was interrupted)"
             )
+        if unsent_reference:
+            parts.append(
+                "the initial connection's accounts and third parties never reached the relay"
+                " (the send was interrupted)"
+            )
         message = "; ".join(parts) + "."
         if link.wait_reason:
             message += f" Last opening: {link.wait_reason}"
@@ -176,6 +196,11 @@ class Diagnostics:
             # The relay may never have received them: only a new send puts them there
             # (under the same batch id, so a batch it has already is not taken twice).
             fixes.append(f"Synchronize again to send them: ledgerbridge sync {folder}.")
+        if unsent_reference:
+            fixes.append(
+                f"Connect again with the reference data: ledgerbridge client connect {folder}"
+                " --reference FILE."
+            )
         if batches or count > 0:
             fixes.append(
                 "Open the folder's accounting in the ledger to inject them:"
