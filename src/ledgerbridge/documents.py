@@ -1,4 +1,7 @@
-"""Reading the documents people and programs hand over: JSON (streamed when large) or YAML.
+"""Reading the documents people and programs hand over: JSON or YAML.
+
+A JSON batch is held as bytes (a fraction of what Python objects would take) and its entries
+are decoded one at a time, at C speed, so a batch of a million lines fits in little memory.
 
 Formats follow the file name: `.yaml`/`.yml` is YAML, anything else JSON. JSON numbers and
 YAML floats become Decimal, never float; YAML dates stay text so the domain validates them.
@@ -6,9 +9,7 @@ YAML floats become Decimal, never float; YAML dates stay text so the domain vali
 
 from __future__ import annotations
 
-import itertools
 import json
-import operator
 import shutil
 import sys
 import tempfile
@@ -16,12 +17,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import ijson
+import msgspec
 import yaml
 
-from ledgerbridge.domain.entries import BatchReader, Entry
+from ledgerbridge.domain.entries import BATCH_FIELDS, BatchReader, Entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
 
@@ -81,68 +83,83 @@ def read_setup(path: Path) -> FolderSetup:
     return parse_setup(load_document(path), source=str(path))
 
 
-class _CountingReader:
-    """A binary file that reports how far it has been read, for progress bars."""
-
-    def __init__(self, stream: IO[bytes], progress: Progress | None) -> None:
-        self._stream = stream
-        self._progress = progress
-        self.position = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._stream.read(size)
-        self.position += len(chunk)
-        if self._progress is not None:
-            self._progress(self.position)
-        return chunk
+_PROGRESS_EVERY = 1 << 20  # bytes of entries between two progress reports
 
 
-_TOP_LEVEL = frozenset({"", "folder", "entries"})
-_CONTAINER_STAND_INS: dict[str, object] = {"start_map": {}, "start_array": []}
+def _top_level_keys(data: bytes) -> list[str]:
+    """Every key of the batch's top level in the order written, duplicates kept (ijson pass).
 
-
-def _read_skeleton(stream: IO[bytes], reader: BatchReader) -> None:
-    """The batch's top level (its keys, `folder`, whether `entries` is a list), in one C-speed pass.
-
-    Only events at the top level are looked at in Python; the entries are skipped by the parser.
+    Slower than the fast reader: used only when a key's text occurs more than once.
     """
-    events, prefixes = itertools.tee(ijson.parse(stream))
-    wanted = itertools.compress(
-        events, map(_TOP_LEVEL.__contains__, map(operator.itemgetter(0), prefixes))
-    )
-    keys: list[str] = []
-    header: dict[str, object] = {}
-    seen_entries = False
-    first = True
-    for prefix, event, value in wanted:
-        if first:
-            first = False
-            if event != "start_map":
-                reader.problems.append(
-                    Problem("", "expected an object with `folder` and `entries`")
-                )
-                return
-            continue
-        if prefix == "" and event == "map_key":
-            keys.append(value)
-        elif prefix == "folder" and "folder" not in header:
-            header["folder"] = _CONTAINER_STAND_INS.get(event, value)
-        elif prefix == "entries" and not seen_entries:
-            seen_entries = True
-            if event != "start_array":
-                got = {"start_map": "an object", "null": "null"}.get(
-                    event, f"the {event} {value!r}"
-                )
-                reader.not_a_list(got)
-    reader.top_level_keys(keys)
-    reader.header(header)
+    return [
+        value for prefix, event, value in ijson.parse(data) if prefix == "" and event == "map_key"
+    ]
 
 
-def _json_entries(stream: IO[bytes], reader: BatchReader) -> Iterator[Entry]:
-    for raw in ijson.items(stream, "entries.item"):
-        entry = reader.entry(raw)
+def _keys_as_written(data: bytes, keys: list[str]) -> list[str]:
+    """The top-level keys with any duplicate: a key whose exact text occurs once is unique."""
+    if len(keys) <= len(BATCH_FIELDS) + 3 and all(
+        data.count(json.dumps(key, ensure_ascii=False).encode()) == 1 for key in keys
+    ):
+        return keys
+    return _top_level_keys(data)
+
+
+def _describe_json(raw: msgspec.Raw) -> str:
+    value = msgspec.json.decode(raw)
+    if isinstance(value, dict):
+        return "an object"
+    if value is None:
+        return "null"
+    kind = {str: "string", bool: "boolean"}.get(type(value), "number")
+    return f"the {kind} {value!r}"
+
+
+def _not_json(data: bytes, error: msgspec.DecodeError, source: str) -> MalformedDocument:
+    """msgspec's message, its byte offset told as a line and column."""
+    message = str(error).removeprefix("JSON is malformed: ")
+    where = message.rsplit("(byte ", 1)
+    if len(where) == 2 and where[1].rstrip(")").isdigit():
+        offset = int(where[1].rstrip(")"))
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        message = f"{where[0].strip()} at line {line}, column {column}"
+    return MalformedDocument([Problem("", f"not valid JSON: {message}")], source=source)
+
+
+def _json_entries(
+    data: bytes, reader: BatchReader, progress: Progress | None, source: str
+) -> Iterator[Entry]:
+    """The batch read at C speed: its top level first, then each entry from its own text."""
+    try:
+        top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+    except msgspec.DecodeError as error:
+        raise _not_json(data, error, source) from None
+    except msgspec.ValidationError:
+        reader.problems.append(Problem("", "expected an object with `folder` and `entries`"))
+        return
+    reader.top_level_keys(_keys_as_written(data, list(top)))
+    reader.header({"folder": msgspec.json.decode(top["folder"])} if "folder" in top else {})
+    if "entries" not in top:
+        return
+    try:
+        items = msgspec.json.decode(top["entries"], type=list[msgspec.Raw])
+    except msgspec.ValidationError:
+        reader.not_a_list(_describe_json(top["entries"]))
+        return
+    del top
+    done = reported = 0
+    for item in items:
+        entry = reader.entry_json(item)
+        if progress is not None:
+            done += len(memoryview(item))
+            if done - reported >= _PROGRESS_EVERY:
+                reported = done
+                progress(done)
         if entry is not None:
             yield entry
+    if progress is not None:
+        progress(len(data))
 
 
 def _yaml_entries(document: Any, reader: BatchReader) -> Iterator[Entry]:
@@ -174,10 +191,7 @@ def stream_entries(
         if is_yaml(path):
             yield from _yaml_entries(load_document(path), reader)
             return
-        with path.open("rb") as stream:
-            _read_skeleton(stream, reader)
-            stream.seek(0)
-            yield from _json_entries(_CountingReader(stream, progress), reader)  # type: ignore[arg-type]
+        yield from _json_entries(path.read_bytes(), reader, progress, source)
     except ijson.JSONError as error:
         raise MalformedDocument([Problem("", f"not valid JSON: {error}")], source=source) from None
     except UnicodeDecodeError as error:

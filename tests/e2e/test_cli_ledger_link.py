@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -36,13 +35,13 @@ def acme(cli: Cli, setup_file: Path) -> Cli:
 
 
 def deposit_entries(relay: Relay, entries_file: Path, batch_id: str = "ACME-1") -> None:
-    document = json.loads(entries_file.read_text(encoding="utf-8"), parse_float=Decimal)
+    document = json.loads(entries_file.read_text(encoding="utf-8"))
     relay.deposit(
         OutgoingBatch(
             batch_id=batch_id,
             folder="ACME",
             entries=tuple(
-                OutgoingEntry(entry_key("ACME", entry["id"], 1), entry)
+                OutgoingEntry(entry_key("ACME", entry["id"], 1), json.dumps(entry))
                 for entry in document["entries"]
             ),
         )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.entries import Entry, entry_document, parse_entry
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
 
 Document = dict[str, Any]
@@ -84,7 +84,7 @@ def purchase(
     """An EDF invoice as SPEC §4.2 writes it: expense (allocated to PARIS), VAT, supplier."""
     net = Decimal(amount)
     tax = Decimal(vat) if vat is not None else (net / 5).quantize(Decimal("0.01"))
-    return Entry.model_validate(
+    return parse_entry(
         {
             "id": entry_id,
             "journal": "ACH",
@@ -109,7 +109,7 @@ def sale(entry_id: str, day: str = "2026-04-02", amount: str = "1000.00") -> Ent
     """A sale to Dupont, without labels on its lines."""
     net = Decimal(amount)
     tax = (net / 5).quantize(Decimal("0.01"))
-    return Entry.model_validate(
+    return parse_entry(
         {
             "id": entry_id,
             "journal": "VTE",
@@ -126,6 +126,6 @@ def sale(entry_id: str, day: str = "2026-04-02", amount: str = "1000.00") -> Ent
 
 def without_auxiliary(entry_id: str, day: str = "2026-03-14") -> Entry:
     """A purchase whose supplier line lacks its auxiliary account: rejected (collective_account)."""
-    document = purchase(entry_id, day).model_dump()
+    document = entry_document(purchase(entry_id, day))
     del document["lines"][2]["auxiliary"]
-    return Entry.model_validate(document)
+    return parse_entry(document)

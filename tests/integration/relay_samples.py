@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.entries import Entry, entry_document
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.keys import entry_key
 from ledgerbridge.domain.setup import FolderSetup
@@ -20,8 +21,13 @@ LAST_YEAR = date(2025, 3, 20)
 
 
 def document(entry: Entry) -> dict[str, Any]:
-    """The entry as the workspace keeps it (amounts may be Decimal: the relay writes them as text)."""
-    return entry.model_dump(exclude_none=True)
+    """The entry as JSON-ready values, as the workspace keeps it."""
+    return entry_document(entry)
+
+
+def content(document: dict[str, Any]) -> str:
+    """A §4.2 entry document as the JSON text that travels to the relay."""
+    return json.dumps(document, ensure_ascii=False)
 
 
 def entries_batch(batch_id: str, *entries: Entry, folder: str = "ACME") -> OutgoingBatch:
@@ -30,7 +36,7 @@ def entries_batch(batch_id: str, *entries: Entry, folder: str = "ACME") -> Outgo
         batch_id=batch_id,
         folder=folder,
         entries=tuple(
-            OutgoingEntry(key=entry_key(folder, entry.id, 1), document=document(entry))
+            OutgoingEntry(key=entry_key(folder, entry.id, 1), content=content(document(entry)))
             for entry in entries
         ),
     )

@@ -12,7 +12,7 @@ from ledgerbridge.connectors.base import IncomingResult, LinkState
 from ledgerbridge.connectors.relay_connector import RelayConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
-from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.entries import Entry, entry_document, parse_entry
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.platform import Platform
@@ -369,9 +369,9 @@ def test_rejections_are_listed_newest_first_with_what_the_ledger_said(firm: Firm
     firm.platform.open_accounting("ACME")
     first_at = firm.clock()
     firm.clock.advance(timedelta(hours=1))
-    wrong = purchase("b").model_dump(mode="json", exclude_none=True)
+    wrong = entry_document(purchase("b"))
     wrong["lines"][1]["account"] = "445999"
-    firm.send(Entry.model_validate(wrong))
+    firm.send(parse_entry(wrong))
     firm.platform.open_accounting("ACME")
 
     rows = firm.rejections()
@@ -402,7 +402,7 @@ def test_a_rejection_is_settled_once_its_entry_is_synchronized_or_excluded(firm:
     firm.in_order()
     firm.send(without_auxiliary("a"), without_auxiliary("b"))
     firm.platform.open_accounting("ACME")
-    lines = purchase("a").model_dump(mode="json", exclude_none=True)["lines"]
+    lines = entry_document(purchase("a"))["lines"]
     firm.workspace.edit("ACME", "a", {"lines": lines})
     firm.workspace.verify("ACME", ["a"])
     firm.workspace.exclude("ACME", ["b"])

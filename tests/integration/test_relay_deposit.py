@@ -11,7 +11,7 @@ from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.relay import BatchIdTaken, OutgoingBatch, OutgoingEntry, ReferenceItem, Relay
 from tests.integration.ledger_samples import purchase, sale
-from tests.integration.relay_samples import NOW, document, entries_batch
+from tests.integration.relay_samples import NOW, content, document, entries_batch
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ def test_a_batch_with_a_malformed_entry_is_refused_whole(relay: Relay) -> None:
         batch_id="b-1",
         folder="ACME",
         entries=(
-            OutgoingEntry("ACME/good/1", document(purchase("good"))),
-            OutgoingEntry("ACME/bad/1", bad),
+            OutgoingEntry("ACME/good/1", content(document(purchase("good")))),
+            OutgoingEntry("ACME/bad/1", content(bad)),
         ),
     )
 
@@ -108,7 +108,7 @@ def test_a_batch_is_entries_or_reference_data_never_both() -> None:
         OutgoingBatch(
             batch_id="x",
             folder="ACME",
-            entries=(OutgoingEntry("ACME/a/1", document(purchase("a"))),),
+            entries=(OutgoingEntry("ACME/a/1", content(document(purchase("a")))),),
             kind="reference",
         )
 

@@ -16,7 +16,7 @@ from ledgerbridge.connectors.base import IncomingResult, LinkState
 from ledgerbridge.connectors.relay_connector import RelayConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
-from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.entries import Entry, entry_document
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.platform import Platform
@@ -422,7 +422,7 @@ def test_a_corrected_entry_is_a_new_revision_posted_once(firm: Firm) -> None:
     assert firm.statuses() == {"a": Status.SYNC_FAILED}
     assert firm.posted() == {}
 
-    lines = purchase("a").model_dump(mode="json", exclude_none=True)["lines"]
+    lines = entry_document(purchase("a"))["lines"]
     edited = firm.workspace.edit("ACME", "a", {"lines": lines})
     firm.workspace.verify("ACME", ["a"])
     firm.connector.fail_once("deposit_answer")

@@ -4,28 +4,61 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 CENT = Decimal("0.01")
+ZERO_CENTS = Decimal("0.00")
 _MAX_INTEGER_DIGITS = 15  # fits integer cents in a signed 64-bit column
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DECIMAL_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
-_PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:\.\d{1,2})?")  # the common case, taken without more ado
+
+
+class AmountError(ValueError):
+    """An amount that is not a non-negative decimal with at most 2 places; says why."""
+
+
+def checked_amount(amount: Decimal) -> Decimal:
+    """The amount quantized to cents, or AmountError: the one rule every reader applies.
+
+    Non-negative, finite, at most 2 decimals once trailing zeros are dropped (counted
+    exactly, no rounding), at most 15 digits before the point. Zero is `0.00`.
+    """
+    try:
+        cents = amount.quantize(CENT)
+    except InvalidOperation:  # infinite, or more digits than any amount has
+        pass
+    else:
+        if cents == amount and cents > 0 and cents.adjusted() < _MAX_INTEGER_DIGITS:
+            return cents  # the common case, decided in one step
+    if not amount.is_finite():
+        raise AmountError(f"not a number: {amount}")
+    if amount < 0:
+        raise AmountError(
+            f"negative amount {amount}: amounts are positive, put it on the other side"
+            " (debit or credit)"
+        )
+    if not amount:
+        return ZERO_CENTS
+    if amount.adjusted() >= _MAX_INTEGER_DIGITS:
+        raise AmountError(
+            f"amount {amount} is too large (at most {_MAX_INTEGER_DIGITS} digits before the point)"
+        )
+    cents = amount.quantize(CENT)
+    if cents != amount:
+        raise AmountError(f"{_decimal_places(amount)} decimals, at most 2 allowed")
+    return cents
 
 
 def parse_amount(value: object) -> Decimal | None:
-    """A non-negative decimal with at most 2 places; absent (None, "") stays None.
+    """An amount from a document's value (text, integer or decimal); absent (None, "") is None.
 
     Floats are refused: money never passes through binary floating point.
     """
     if value is None or value == "":
         return None
-    if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
-        return Decimal(value)
     if isinstance(value, (bool, float)):
         raise PydanticCustomError(
             "amount_type",
@@ -37,35 +70,20 @@ def parse_amount(value: object) -> Decimal | None:
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
-        if not _DECIMAL_TEXT.fullmatch(value):
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
             raise PydanticCustomError(
                 "amount_parsing", "not a number: {got} (write it like 120.50)", {"got": repr(value)}
-            )
-        amount = Decimal(value)
+            ) from None
     else:
         raise PydanticCustomError(
             "amount_type", "expected a decimal number, got {got}", {"got": type(value).__name__}
         )
-    if not amount.is_finite():
-        raise PydanticCustomError("amount_parsing", "not a number: {got}", {"got": str(value)})
-    if amount < 0:
-        raise PydanticCustomError(
-            "amount_negative",
-            "negative amount {got}: amounts are positive, put it on the other side (debit or credit)",
-            {"got": str(value)},
-        )
-    places = _decimal_places(amount)
-    if places > 2:
-        raise PydanticCustomError(
-            "amount_decimals", "{places} decimals, at most 2 allowed", {"places": places}
-        )
-    if amount.adjusted() >= _MAX_INTEGER_DIGITS:
-        raise PydanticCustomError(
-            "amount_too_large",
-            "amount {got} is too large (at most {digits} digits before the point)",
-            {"got": str(value), "digits": _MAX_INTEGER_DIGITS},
-        )
-    return amount.quantize(CENT)
+    try:
+        return checked_amount(amount)
+    except AmountError as error:
+        raise PydanticCustomError("amount_invalid", str(error)) from None
 
 
 def _decimal_places(amount: Decimal) -> int:

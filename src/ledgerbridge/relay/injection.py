@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
 from ledgerbridge.domain.catalogue import render_message
-from ledgerbridge.domain.entries import Entry, parse_entry
+from ledgerbridge.domain.entries import Entry, decode_entry
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
 
@@ -97,7 +97,7 @@ def inject_entries(ledger: InjectionLedger, folder: str, items: Iterable[StoredI
 
     def entries() -> Iterator[Entry]:
         for item in items:
-            entry = parse_entry(_document(item), item.position)
+            entry = decode_entry(item.content, item.position)
             keys[id(entry)] = item.key
             pending.append((item, entry))
             yield entry

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
-from ledgerbridge.domain.entries import parse_entry
+from ledgerbridge.domain.entries import decode_entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
 from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
 from ledgerbridge.relay.errors import (
@@ -507,11 +507,11 @@ def _stored_items(batch: OutgoingBatch) -> list[StoredItem]:
     if batch.kind == ENTRIES:
         for position, outgoing in enumerate(batch.entries):
             try:
-                parse_entry(outgoing.document, position)
+                decode_entry(outgoing.content, position)
             except MalformedDocument as malformed:
                 problems.extend(malformed.problems)
                 continue
-            items.append(StoredItem(position, outgoing.key, "entry", _dumps(outgoing.document)))
+            items.append(StoredItem(position, outgoing.key, "entry", outgoing.content))
     else:
         for position, reference in enumerate(batch.reference):
             model = Account if reference.kind == "account" else ThirdParty

@@ -18,10 +18,10 @@ REFERENCE: BatchKind = "reference"
 
 @dataclass(frozen=True, slots=True)
 class OutgoingEntry:
-    """One entry on its way to the ledger: its idempotency key and its §4.2 document."""
+    """One entry on its way to the ledger: its idempotency key and its §4.2 document as JSON."""
 
     key: str
-    document: Mapping[str, Any]
+    content: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import ValidationError
 from sqlalchemy import Connection
 
-from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.entries import Entry, parse_entry
 from ledgerbridge.domain.fingerprint import fingerprint
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
-from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
+from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.merge_patch import merge_patch
 from ledgerbridge.domain.remedies import Remedy, remedy_for
 from ledgerbridge.workspace.clients import require_client
@@ -344,9 +343,9 @@ def patched_entry(document: object, entry_id: str, *, source: str = "patch") -> 
             source=source,
         )
     try:
-        entry = Entry.model_validate(document)
-    except ValidationError as error:
-        raise MalformedDocument(problems_from_validation(error), source=source) from None
+        entry = parse_entry(document)
+    except MalformedDocument as malformed:
+        raise MalformedDocument(malformed.problems, source=source) from None
     if entry.id != entry_id:
         raise MalformedDocument(
             [

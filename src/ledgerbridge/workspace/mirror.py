@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge.domain.check import check_entry
-from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.entries import Entry, decode_entry, entry_json
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.domain.lifecycle import Status
@@ -190,10 +190,10 @@ def update_predictions(
 
 def entry_of(content: str) -> Entry:
     """An entry as the workspace keeps it (validated when it came in)."""
-    return Entry.model_validate_json(content)
+    return decode_entry(content)
 
 
 def content_of(entry: Entry) -> str:
     """The §4.2 entry document the workspace keeps and sends: absent values left out,
     amounts as strings with two decimals."""
-    return entry.model_dump_json(exclude_none=True)
+    return entry_json(entry).decode()

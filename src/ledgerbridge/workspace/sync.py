@@ -195,7 +195,7 @@ class Synchronizer:
             entries=tuple(
                 OutgoingEntry(
                     key=entry_key(folder, row.entry_id, row.revision),
-                    document=json.loads(row.content),
+                    content=row.content,
                 )
                 for row in rows
             ),

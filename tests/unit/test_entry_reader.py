@@ -1,0 +1,119 @@
+"""The fast JSON reader of entries agrees with the schema of record on every document.
+
+Entries are read from JSON by msgspec at C speed; what it refuses or cannot decide goes to
+the pydantic schema, which lists every problem. The fast reader must never accept what the
+schema refuses, nor read a value differently.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledgerbridge.domain.entries import (
+    Entry,
+    decode_entry,
+    entry_document,
+    entry_json,
+    parse_entry,
+)
+from ledgerbridge.domain.malformed import MalformedDocument
+
+_text = st.one_of(st.none(), st.just(""), st.text(max_size=8), st.integers(0, 9), st.booleans())
+_amount = st.one_of(
+    st.none(),
+    st.just(""),
+    st.integers(-5, 10**16),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3, max_value=10**6).map(str),
+    st.sampled_from(["1.5", "1.50", "1.500", "1.505", "0", "0.00", "-1", "1e3", "1E-2", "NaN"]),
+    st.sampled_from(["12,50", "douze", " 1.5", "+2", "Infinity", "1_000", "9" * 16]),
+    st.booleans(),
+)
+_date = st.one_of(
+    st.none(),
+    st.just(""),
+    st.dates().map(str),
+    st.sampled_from(["2026-02-30", "2026-1-5", "20260105", "2026-01-05T00:00:00", "x"]),
+    st.integers(0, 9),
+)
+_allocation = st.fixed_dictionaries(
+    {}, optional={"axis": _text, "section": _text, "amount": _amount, "extra": _text}
+)
+_line = st.fixed_dictionaries(
+    {},
+    optional={
+        "account": _text,
+        "auxiliary": _text,
+        "label": _text,
+        "debit": _amount,
+        "credit": _amount,
+        "analytics": st.one_of(st.none(), st.lists(_allocation, max_size=2), _text),
+    },
+)
+_entry = st.fixed_dictionaries(
+    {"id": st.one_of(st.text(min_size=1, max_size=5), st.just(""), st.integers(0, 3))},
+    optional={
+        "journal": _text,
+        "date": _date,
+        "reference": _text,
+        "label": _text,
+        "lines": st.one_of(st.none(), st.lists(_line, max_size=3), _text),
+        "unknown": _text,
+    },
+)
+
+
+def _by_schema(text: str) -> Entry | None:
+    try:
+        return parse_entry(json.loads(text, parse_float=Decimal), 0)
+    except MalformedDocument:
+        return None
+
+
+@settings(max_examples=400)
+@given(_entry)
+def test_the_fast_reader_never_accepts_what_the_schema_refuses(document: dict[str, object]) -> None:
+    text = json.dumps(document)
+    try:
+        fast = msgspec.json.decode(text, type=Entry)
+    except msgspec.ValidationError:
+        return  # left to the schema, which decides
+    assert _by_schema(text) == fast
+
+
+@settings(max_examples=400)
+@given(_entry)
+def test_reading_json_and_reading_values_give_the_same_verdict(document: dict[str, object]) -> None:
+    text = json.dumps(document)
+    try:
+        read: Entry | None = decode_entry(text, 0)
+    except MalformedDocument:
+        read = None
+    assert read == _by_schema(text)
+
+
+def test_a_written_entry_reads_back_the_same() -> None:
+    entry = decode_entry(
+        '{"id": "a", "date": "2026-03-15", "lines": [{"account": "606100", "debit": 120.5,'
+        ' "analytics": [{"axis": "SITE", "section": "PARIS", "amount": "120.5"}]}]}'
+    )
+
+    assert entry_json(entry) == (
+        b'{"id":"a","date":"2026-03-15","lines":[{"account":"606100","debit":"120.50",'
+        b'"analytics":[{"axis":"SITE","section":"PARIS","amount":"120.50"}]}]}'
+    )
+    assert decode_entry(entry_json(entry)) == entry
+    assert parse_entry(entry_document(entry)) == entry
+
+
+@pytest.mark.parametrize("written", ['"1.505"', '"-1"', "1.005", '"NaN"', '"9999999999999999"'])
+def test_an_amount_the_fast_reader_refuses_is_explained_by_path(written: str) -> None:
+    with pytest.raises(MalformedDocument) as refused:
+        decode_entry(f'{{"id": "a", "lines": [{{"credit": {written}}}]}}', 4)
+
+    assert [problem.path for problem in refused.value.problems] == ["entries[4].lines[0].credit"]
