@@ -33,14 +33,25 @@ class FolderIndex:
     label_limit: int
     reference_limit: int
     allow_entries_without_analytics: bool
+    # Precomputed for the check's quick pass over an entry (see `check._passes_every_rule`):
+    open_journals: frozenset[str]  # codes of the journals that exist and are open
+    open_accounts: frozenset[str]  # numbers of the accounts that exist and are not locked
+    collective_accounts: frozenset[str]
+    analytic_accounts: frozenset[str]
+    # the analytic accounts whose lines need allocations on every axis even when they have
+    # none (rule 10): all of them, unless the folder allows entries without analytics
+    unallocated_refused: frozenset[str]
     _placements: dict[date, FiscalPlacement] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _entry_days: dict[date, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, setup: FolderSetup) -> FolderIndex:
         years = tuple(sorted(setup.fiscal_years, key=lambda year: year.start))
         open_years = [year for year in years if year.status == "open"]
+        analytic = frozenset(account.number for account in setup.accounts if account.analytics)
+        waived = setup.analytics.allow_entries_without_analytics or not setup.analytics.axes
         return cls(
             setup=setup,
             journals={journal.code: journal for journal in setup.journals},
@@ -55,6 +66,17 @@ class FolderIndex:
             label_limit=setup.limits.label,
             reference_limit=setup.limits.reference,
             allow_entries_without_analytics=setup.analytics.allow_entries_without_analytics,
+            open_journals=frozenset(
+                journal.code for journal in setup.journals if journal.status == "open"
+            ),
+            open_accounts=frozenset(
+                account.number for account in setup.accounts if not account.locked
+            ),
+            collective_accounts=frozenset(
+                account.number for account in setup.accounts if account.collective
+            ),
+            analytic_accounts=analytic,
+            unallocated_refused=frozenset() if waived else analytic,
         )
 
     def place(self, day: date) -> FiscalPlacement:
@@ -63,6 +85,24 @@ class FolderIndex:
         if placement is None:
             placement = self._placements[day] = self._find_place(day)
         return placement
+
+    def takes_entries_on(self, day: date) -> bool:
+        """Whether an entry dated `day` passes §5 rules 5, 6 and 7 as far as its date goes.
+
+        That is: the date is in an open fiscal year, one of the two latest open ones (rule 5),
+        so not after every fiscal year (rule 6), and in no locked period (rule 7). Remembered
+        per date, like `place`.
+        """
+        takes = self._entry_days.get(day)
+        if takes is None:
+            year = self.place(day).year
+            takes = self._entry_days[day] = (
+                year is not None
+                and year.status == "open"
+                and year.code in self.latest_open
+                and not any(period.covers(day) for period in self.locked_periods)
+            )
+        return takes
 
     def _find_place(self, day: date) -> FiscalPlacement:
         years = self.fiscal_years
