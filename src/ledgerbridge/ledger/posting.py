@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql
 
+from ledgerbridge.bulk import BulkInsert
 from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult, Finding
 from ledgerbridge.domain.fingerprint import fingerprint
 from ledgerbridge.domain.folder_index import FolderIndex
-from ledgerbridge.ledger.bulk import BulkInsert
 from ledgerbridge.ledger.folders import find_folder
 from ledgerbridge.ledger.tables import (
     entry_counters,

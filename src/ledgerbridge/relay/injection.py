@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
+import msgspec
+
 from ledgerbridge.domain.catalogue import render_message
 from ledgerbridge.domain.entries import Entry, decode_entry
 from ledgerbridge.domain.findings import CheckResult
@@ -79,8 +81,11 @@ def _document(item: StoredItem) -> Any:
     return json.loads(item.content, parse_float=Decimal)
 
 
+_ENCODER = msgspec.json.Encoder()
+
+
 def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value).decode()
 
 
 def inject_entries(ledger: InjectionLedger, folder: str, items: Iterable[StoredItem]) -> Injection:

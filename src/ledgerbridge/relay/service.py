@@ -16,12 +16,14 @@ from itertools import islice
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import msgspec
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from ledgerbridge.bulk import insert_rows
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.domain.entries import decode_entry
@@ -35,6 +37,7 @@ from ledgerbridge.relay.errors import (
     FolderNotInLedger,
 )
 from ledgerbridge.relay.injection import (
+    Answer,
     Injection,
     InjectionLedger,
     StoredItem,
@@ -70,6 +73,7 @@ from ledgerbridge.relay.values import (
 LEDGER_TIMEZONE = ZoneInfo("Europe/Paris")
 WRITE_CHUNK = 5000  # rows per executemany
 ID_CHUNK = 500  # ids per IN (...) list
+_RESULT = msgspec.json.Decoder()  # a §4.3 result as stored
 
 T = TypeVar("T")
 
@@ -364,17 +368,11 @@ class Relay:
             if marked.rowcount != 1:
                 return False
             for chunk in _chunks(injection.answers, WRITE_CHUNK):
-                connection.execute(
-                    results.insert(),
-                    [
-                        {
-                            "batch": batch_pk,
-                            "folder": folder,
-                            "created_at": now,
-                            **answer._asdict(),
-                        }
-                        for answer in chunk
-                    ],
+                insert_rows(
+                    connection,
+                    results,
+                    ("batch", "folder", "created_at", *Answer._fields),
+                    [(batch_pk, folder, now, *answer) for answer in chunk],
                 )
         return True
 
@@ -399,7 +397,7 @@ class Relay:
                 folder=row.folder,
                 position=row.position,
                 key=row.key,
-                result=json.loads(row.result),
+                result=_RESULT.decode(row.result),
                 expected=bool(row.expected),
                 created_at=row.created_at,
                 item=row.item,

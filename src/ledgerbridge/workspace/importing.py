@@ -17,11 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge.bulk import insert_rows
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.fingerprint import fingerprint
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
-from ledgerbridge.workspace.bulk import insert_rows
 from ledgerbridge.workspace.mirror import Preflight, content_of, prediction_values
 from ledgerbridge.workspace.tables import entries, revisions
 from ledgerbridge.workspace.transitions import Change, NewRevision, record_history, revise

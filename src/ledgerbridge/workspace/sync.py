@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge.bulk import insert_rows, update_rows
 from ledgerbridge.connectors.base import IncomingResult, LedgerConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
@@ -263,7 +264,9 @@ def _apply_results(
     current = _synchronizing(
         connection, folder, sorted({parse_entry_key(answer.key, folder)[0] for answer in answers})
     )
-    posted, failed, changes = [], [], []
+    posted: list[tuple[str, int | None, str | None]] = []
+    failed: list[tuple[str, int, str | None, str | None, str]] = []
+    changes: list[Change] = []
     ignored = 0
     for answer in answers:
         entry_id, revision = parse_entry_key(answer.key, folder)
@@ -277,7 +280,7 @@ def _apply_results(
         del current[entry_id]  # settled now: the same answer twice in one delivery counts once
         if result["status"] == "accepted":
             number = result.get("entry_number")
-            posted.append({"k_id": entry_id, "number": number, "year": result.get("fiscal_year")})
+            posted.append((entry_id, number, result.get("fiscal_year")))
             note = f"posted as entry {number} of fiscal year {result.get('fiscal_year')}"
             if result.get("replay"):
                 note += " (the ledger had it already: replay)"
@@ -286,13 +289,13 @@ def _apply_results(
             )
         else:
             failed.append(
-                {
-                    "k_id": entry_id,
-                    "code": result.get("code"),
-                    "message": result.get("message"),
-                    "findings": json.dumps(result.get("findings") or [], ensure_ascii=False),
-                    "revision": revision,
-                }
+                (
+                    entry_id,
+                    revision,
+                    result.get("code"),
+                    result.get("message"),
+                    json.dumps(result.get("findings") or [], ensure_ascii=False),
+                )
             )
             changes.append(
                 Change(
@@ -303,50 +306,35 @@ def _apply_results(
                     result.get("message"),
                 )
             )
-    if posted:
-        connection.execute(
-            entries.update()
-            .where(entries.c.client == folder, entries.c.entry_id == sa.bindparam("k_id"))
-            .values(
-                status=Status.SYNCHRONIZED.value,
-                entry_number=sa.bindparam("number"),
-                fiscal_year=sa.bindparam("year"),
-                code=None,
-                message=None,
-                findings=None,
-                updated_at=now,
-            ),
-            posted,
-        )
-    if failed:
-        connection.execute(
-            entries.update()
-            .where(entries.c.client == folder, entries.c.entry_id == sa.bindparam("k_id"))
-            .values(
-                status=Status.SYNC_FAILED.value,
-                code=sa.bindparam("code"),
-                message=sa.bindparam("message"),
-                findings=sa.bindparam("findings"),
-                updated_at=now,
-            ),
-            [{key: row[key] for key in ("k_id", "code", "message", "findings")} for row in failed],
-        )
-        connection.execute(
-            rejections.insert(),
-            [
-                {
-                    "client": folder,
-                    "entry_id": row["k_id"],
-                    "revision": row["revision"],
-                    "item": None,
-                    "code": row["code"],
-                    "message": row["message"] or "",
-                    "at": now,
-                    "expected": False,
-                }
-                for row in failed
-            ],
-        )
+    update_rows(
+        connection,
+        entries,
+        ("status", "entry_number", "fiscal_year", "code", "message", "findings", "updated_at"),
+        ("client", "entry_id"),
+        [
+            (Status.SYNCHRONIZED.value, number, year, None, None, None, now, folder, entry_id)
+            for entry_id, number, year in posted
+        ],
+    )
+    update_rows(
+        connection,
+        entries,
+        ("status", "code", "message", "findings", "updated_at"),
+        ("client", "entry_id"),
+        [
+            (Status.SYNC_FAILED.value, code, message, findings, now, folder, entry_id)
+            for entry_id, _, code, message, findings in failed
+        ],
+    )
+    insert_rows(
+        connection,
+        rejections,
+        ("client", "entry_id", "revision", "item", "code", "message", "at", "expected"),
+        [
+            (folder, entry_id, revision, None, code, message or "", now, False)
+            for entry_id, revision, code, message, _ in failed
+        ],
+    )
     record_history(connection, folder, changes, "ledger", now)
     return ResultsReport(
         folder,

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge.bulk import insert_rows
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
-from ledgerbridge.workspace.bulk import insert_rows
 from ledgerbridge.workspace.tables import entries, history, revisions
 
 HISTORY_COLUMNS = (
