@@ -70,6 +70,7 @@ def test_open_injects_waiting_batches_once_connector_and_credential_allow(
             "reference_added": 0,
             "waiting_batches": 0,
             "wait_reason": None,
+            "busy_batches": 0,
         }
     }
     assert "1 batch injected: 2 posted, 0 already posted (replays), 1 rejected" in outcome.err

@@ -9,6 +9,9 @@ waiting and the next opening injects it again (the ledger answers replays).
 from __future__ import annotations
 
 import json
+import os
+import socket
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -74,6 +77,34 @@ LEDGER_TIMEZONE = ZoneInfo("Europe/Paris")
 WRITE_CHUNK = 5000  # rows per executemany
 ID_CHUNK = 500  # ids per IN (...) list
 _RESULT = msgspec.json.Decoder()  # a §4.3 result as stored
+# How long an opening's claim on a batch holds against openings on other hosts; on the
+# same host, a claim lapses as soon as its process is gone.
+INJECTION_LEASE = timedelta(minutes=10)
+_HOST = socket.gethostname()
+
+
+def new_claim() -> str:
+    """This opening's name on a batch: host, process and a token of its own."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def claimer_is_gone(claim: str) -> bool:
+    """Whether the process that claimed a batch has ended (known only on the same host)."""
+    host, _, rest = claim.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _HOST or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # this very process: another opening of it, still running
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
+
 
 T = TypeVar("T")
 
@@ -298,14 +329,67 @@ class Relay:
             )
         report = _Tally(folder)
         for batch_pk, kind, size in self._waiting_batches(folder):
-            items = self._read_items(batch_pk, size)
-            if kind == ENTRIES:
-                injection = inject_entries(ledger, folder, items)
-            else:
-                injection = inject_reference(ledger, folder, items)
-            if self._store_injection(batch_pk, folder, injection):
-                report.add(injection)
+            claim = self._claim(batch_pk)
+            if claim is None:
+                report.busy += 1  # another opening injects it now; its answers will stand
+                continue
+            stored = False
+            try:
+                items = self._read_items(batch_pk, size)
+                if kind == ENTRIES:
+                    injection = inject_entries(ledger, folder, items)
+                else:
+                    injection = inject_reference(ledger, folder, items)
+                stored = self._store_injection(batch_pk, folder, injection, claim)
+                if stored:
+                    report.add(injection)
+            finally:
+                if not stored:
+                    self._release(batch_pk, claim)
         return report.report()
+
+    # A batch is injected by one opening at a time. Two openings posting the same batch
+    # would each be right about the entries, replays included, but not about the rejected
+    # ones: after a change of the folder's setup, an entry the first rejected may be posted
+    # by the second, whose answers would then be lost. The claim is taken before posting;
+    # it lapses when the opening's process is gone (same host) or after INJECTION_LEASE.
+
+    def _claim(self, batch_pk: int) -> str | None:
+        """Claim the waiting batch for this opening; None when another opening holds it."""
+        now = self._clock()
+        with self._database.transaction() as connection:
+            row = connection.execute(
+                sa.select(batches.c.state, batches.c.claimed_by, batches.c.claimed_until).where(
+                    batches.c.id == batch_pk
+                )
+            ).one()
+            if row.state != WAITING:
+                return None
+            held = row.claimed_by is not None and row.claimed_until is not None
+            if held and row.claimed_until > now and not claimer_is_gone(row.claimed_by):
+                return None
+            claim = new_claim()
+            taken = connection.execute(
+                batches.update()
+                .where(
+                    batches.c.id == batch_pk,
+                    batches.c.state == WAITING,
+                    batches.c.claimed_by.is_(None)
+                    if row.claimed_by is None
+                    else batches.c.claimed_by == row.claimed_by,
+                )
+                .values(claimed_by=claim, claimed_until=now + INJECTION_LEASE)
+            )
+            return claim if taken.rowcount == 1 else None
+
+    def _release(self, batch_pk: int, claim: str) -> None:
+        """Give the batch back to the next opening (this one stopped before its answers)."""
+        with self._database.transaction() as connection:
+            connection.execute(
+                batches.update()
+                .where(batches.c.id == batch_pk, batches.c.claimed_by == claim)
+                .values(claimed_by=None, claimed_until=None)
+            )
 
     def _waiting_batches(self, folder: str) -> list[tuple[int, BatchKind, int]]:
         with self._database.transaction(write=False) as connection:
@@ -355,15 +439,28 @@ class Relay:
             for row in rows:
                 yield StoredItem(row.position, row.key, row.kind, row.content)
 
-    def _store_injection(self, batch_pk: int, folder: str, injection: Injection) -> bool:
-        """The answers and the batch's new state, in one transaction; False when another
-        opening of the folder stored them first (its answers stand)."""
+    def _store_injection(
+        self, batch_pk: int, folder: str, injection: Injection, claim: str
+    ) -> bool:
+        """The answers and the batch's new state, in one transaction; False when the claim
+        was lost meanwhile (its lease over): then the other opening's answers stand."""
         now = self._clock()
         with self._database.transaction() as connection:
             marked = connection.execute(
                 batches.update()
-                .where(batches.c.id == batch_pk, batches.c.state == WAITING)
-                .values(state=INJECTED, injected_at=now, last_attempt_at=now, last_wait_reason=None)
+                .where(
+                    batches.c.id == batch_pk,
+                    batches.c.state == WAITING,
+                    batches.c.claimed_by == claim,
+                )
+                .values(
+                    state=INJECTED,
+                    injected_at=now,
+                    last_attempt_at=now,
+                    last_wait_reason=None,
+                    claimed_by=None,
+                    claimed_until=None,
+                )
             )
             if marked.rowcount != 1:
                 return False
@@ -459,6 +556,7 @@ class _Tally:
     def __init__(self, folder: str) -> None:
         self.folder = folder
         self.batches = 0
+        self.busy = 0
         self.injections: list[Injection] = []
 
     def add(self, injection: Injection) -> None:
@@ -476,6 +574,7 @@ class _Tally:
             expected_rejections=sum(injection.expected_rejections for injection in every),
             reference_added=sum(injection.reference_added for injection in every),
             expected_items=tuple(item for injection in every for item in injection.expected_items),
+            busy_batches=self.busy,
         )
 
 

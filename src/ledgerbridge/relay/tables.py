@@ -34,6 +34,10 @@ batches = sa.Table(
     sa.Column("injected_at", Moment, nullable=True),
     sa.Column("last_attempt_at", Moment, nullable=True),
     sa.Column("last_wait_reason", sa.Text, nullable=True),
+    # The opening injecting the batch (`host:pid:token`) and until when its claim holds;
+    # another opening leaves the batch to it meanwhile, unless that process is gone.
+    sa.Column("claimed_by", sa.String, nullable=True),
+    sa.Column("claimed_until", Moment, nullable=True),
     sa.CheckConstraint("kind IN ('entries', 'reference')", name="ck_relay_batches_kind"),
     sa.CheckConstraint("state IN ('waiting', 'injected')", name="ck_relay_batches_state"),
     sa.Index("ix_relay_batches_folder_state", "folder", "state", "id"),

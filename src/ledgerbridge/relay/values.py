@@ -298,6 +298,7 @@ class OpeningReport:
     waiting_batches: int = 0
     wait_reason: str | None = None
     expected_items: tuple[str, ...] = field(default_factory=tuple)
+    busy_batches: int = 0  # being injected by another opening of the folder
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -311,6 +312,7 @@ class OpeningReport:
             "reference_added": self.reference_added,
             "waiting_batches": self.waiting_batches,
             "wait_reason": self.wait_reason,
+            "busy_batches": self.busy_batches,
         }
 
     def lines(self) -> list[str]:
@@ -322,7 +324,14 @@ class OpeningReport:
                 f"Folder {self.folder} opened; {count} {verb} in the relay, not injected:"
                 f" {self.wait_reason}."
             ]
+        busy = (
+            f"{_count(self.busy_batches, 'batch is', 'batches are')} being injected by another"
+            " opening of the folder at this moment, and left to it: its answers come back to"
+            " the workspace as usual."
+        )
         if not self.injected_batches:
+            if self.busy_batches:
+                return [f"Folder {self.folder} opened; {busy}"]
             return [f"Folder {self.folder} opened; no batch waits in the relay."]
         lines = [
             f"Folder {self.folder} opened; {_count(self.injected_batches, 'batch', 'batches')}"
@@ -344,6 +353,8 @@ class OpeningReport:
                 f" sent at the initial connection rejected ({shown}): these rejections are"
                 " expected and have no consequence — ignore them."
             )
+        if self.busy_batches:
+            lines.append(busy[0].upper() + busy[1:])
         return lines
 
 
