@@ -23,7 +23,18 @@ from ledgerbridge.domain.values import Amount, OptionalDate, checked_amount
 class _Struct(
     msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False
 ):
-    """An immutable value read straight from JSON; absent fields are left out when written."""
+    """An immutable value read straight from JSON; absent fields are left out when written.
+
+    Absent is one thing however it was written (a missing key, null, "", [], a zero
+    amount): None, so that equal contents are equal values and encode alike.
+    """
+
+
+_set = msgspec.structs.force_setattr
+
+
+def _amount(value: Decimal | None) -> Decimal | None:
+    return None if value is None else checked_amount(value) or None
 
 
 class Allocation(_Struct, frozen=True):
@@ -35,7 +46,11 @@ class Allocation(_Struct, frozen=True):
 
     def __post_init__(self) -> None:
         if self.amount is not None:
-            msgspec.structs.force_setattr(self, "amount", checked_amount(self.amount))
+            _set(self, "amount", _amount(self.amount))
+        if self.axis == "":
+            _set(self, "axis", None)
+        if self.section == "":
+            _set(self, "section", None)
 
 
 class Line(_Struct, frozen=True):
@@ -48,9 +63,17 @@ class Line(_Struct, frozen=True):
 
     def __post_init__(self) -> None:
         if self.debit is not None:
-            msgspec.structs.force_setattr(self, "debit", checked_amount(self.debit))
+            _set(self, "debit", _amount(self.debit))
         if self.credit is not None:
-            msgspec.structs.force_setattr(self, "credit", checked_amount(self.credit))
+            _set(self, "credit", _amount(self.credit))
+        if self.account == "":
+            _set(self, "account", None)
+        if self.auxiliary == "":
+            _set(self, "auxiliary", None)
+        if self.label == "":
+            _set(self, "label", None)
+        if self.analytics == []:
+            _set(self, "analytics", None)
 
 
 class Entry(_Struct, frozen=True):
@@ -60,6 +83,16 @@ class Entry(_Struct, frozen=True):
     reference: str | None = None
     label: str | None = None
     lines: list[Line] | None = None
+
+    def __post_init__(self) -> None:
+        if self.journal == "":
+            _set(self, "journal", None)
+        if self.reference == "":
+            _set(self, "reference", None)
+        if self.label == "":
+            _set(self, "label", None)
+        if self.lines == []:
+            _set(self, "lines", None)
 
 
 # The schema of record, written with pydantic: it explains, path by path, everything wrong

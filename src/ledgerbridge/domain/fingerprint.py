@@ -3,51 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 
 import msgspec
 
-from ledgerbridge.domain.entries import Entry, Line
-
-_ENCODER = msgspec.json.Encoder()
-
-
-def _cents(amount: Decimal | None) -> int:
-    """Integer cents of an amount already limited to 2 decimals; absent is 0."""
-    return int(amount * 100) if amount else 0
-
-
-def _line(line: Line) -> tuple[object, ...]:
-    return (
-        line.account or None,
-        line.auxiliary or None,
-        line.label or None,
-        _cents(line.debit),
-        _cents(line.credit),
-        [
-            (allocation.axis or None, allocation.section or None, _cents(allocation.amount))
-            for allocation in line.analytics
-        ]
-        if line.analytics
-        else (),
-    )
-
-
-def canonical_content(entry: Entry) -> tuple[object, ...]:
-    """The entry's content with absent values made alike, so equal entries compare equal.
-
-    Written as a JSON array: journal, date, reference, label, then per line account,
-    auxiliary, label, debit and credit in cents, and its allocations (axis, section, cents).
-    """
-    return (
-        entry.journal or None,
-        entry.date.isoformat() if entry.date else None,
-        entry.reference or None,
-        entry.label or None,
-        [_line(line) for line in entry.lines] if entry.lines else (),
-    )
+from ledgerbridge.domain.entries import Entry, entry_json
 
 
 def fingerprint(entry: Entry) -> str:
-    """A SHA-256 of the canonical content; the entry's id is the key's business, not this."""
-    return hashlib.sha256(_ENCODER.encode(canonical_content(entry))).hexdigest()
+    """A SHA-256 of the entry's content as JSON, its id left out (the key's business).
+
+    Entries hold absent values as None and amounts quantized to cents, so equal contents
+    however written (`"120.5"` or `120.50`, `""` or a missing key) give one fingerprint.
+    """
+    return hashlib.sha256(entry_json(msgspec.structs.replace(entry, id=""))).hexdigest()
