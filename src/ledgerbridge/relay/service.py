@@ -478,7 +478,16 @@ class Relay:
     def collect_results(self, folder: str, *, limit: int | None = None) -> list[RelayResult]:
         """The folder's results not yet acknowledged, oldest first."""
         query = (
-            sa.select(results, batches.c.batch_id)
+            sa.select(
+                results.c.id,
+                batches.c.batch_id,
+                results.c.position,
+                results.c.key,
+                results.c.result,
+                results.c.expected,
+                results.c.created_at,
+                results.c.item,
+            )
             .join(batches, results.c.batch == batches.c.id)
             .where(results.c.folder == folder, results.c.delivered_at.is_(None))
             .order_by(results.c.id)
@@ -486,21 +495,20 @@ class Relay:
         if limit is not None:
             query = query.limit(limit)
         with self._database.transaction(write=False) as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(query).tuples().all()
         return [
             RelayResult(
-                result_id=row.id,
-                batch_id=row.batch_id,
-                folder=row.folder,
-                position=row.position,
-                key=row.key,
-                result=_RESULT.decode(row.result),
-                expected=bool(row.expected),
-                created_at=row.created_at,
-                item=row.item,
-                delivered_at=row.delivered_at,
+                result_id=result_id,
+                batch_id=batch_id,
+                folder=folder,
+                position=position,
+                key=key,
+                result=_RESULT.decode(result),
+                expected=bool(expected),
+                created_at=created_at,
+                item=item,
             )
-            for row in rows
+            for result_id, batch_id, position, key, result, expected, created_at, item in rows
         ]
 
     def acknowledge(self, result_ids: Iterable[int], *, folder: str | None = None) -> int:

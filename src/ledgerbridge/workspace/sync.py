@@ -261,9 +261,7 @@ def _apply_results(
                 for result in reference
             ],
         )
-    current = _synchronizing(
-        connection, folder, sorted({parse_entry_key(answer.key, folder)[0] for answer in answers})
-    )
+    current = _synchronizing(connection, folder, sorted({answer.batch_id for answer in answers}))
     posted: list[tuple[str, int | None, str | None]] = []
     failed: list[tuple[str, int, str | None, str | None, str]] = []
     changes: list[Change] = []
@@ -346,23 +344,24 @@ def _apply_results(
 
 
 def _synchronizing(
-    connection: Connection, folder: str, entry_ids: Sequence[str]
+    connection: Connection, folder: str, batch_ids: Sequence[str]
 ) -> dict[str, tuple[int, str | None]]:
-    """Revision and batch of the named entries that wait for a result, locked until the
-    transaction ends so that two deliveries of the same results cannot both apply them."""
+    """Revision and batch of the entries of these batches that wait for a result, locked
+    until the transaction ends so that two deliveries of the same results cannot both apply
+    them."""
     found: dict[str, tuple[int, str | None]] = {}
-    for start in range(0, len(entry_ids), 500):
+    for start in range(0, len(batch_ids), 500):
         rows = connection.execute(
             sa.select(entries.c.entry_id, entries.c.revision, entries.c.batch_id)
             .where(
                 entries.c.client == folder,
-                entries.c.entry_id.in_(entry_ids[start : start + 500]),
                 entries.c.status == Status.SYNCHRONIZING.value,
+                entries.c.batch_id.in_(batch_ids[start : start + 500]),
             )
             .order_by(entries.c.entry_id)  # one locking order: two deliveries never deadlock
             .with_for_update()
-        )
-        found.update({row.entry_id: (row.revision, row.batch_id) for row in rows})
+        ).tuples()
+        found.update({entry_id: (revision, batch_id) for entry_id, revision, batch_id in rows})
     return found
 
 
