@@ -179,9 +179,11 @@ class Relay:
                 assert inserted.inserted_primary_key is not None  # a single-row insert
                 batch_pk = inserted.inserted_primary_key[0]
                 for chunk in _chunks(items, WRITE_CHUNK):
-                    connection.execute(
-                        batch_items.insert(),
-                        [{"batch": batch_pk, **item._asdict()} for item in chunk],
+                    insert_rows(
+                        connection,
+                        batch_items,
+                        ("batch", *StoredItem._fields),
+                        [(batch_pk, *item) for item in chunk],
                     )
         except IntegrityError:
             # The same batch deposited at the same moment by another process.
