@@ -1,7 +1,8 @@
 """Reading the documents people and programs hand over: JSON or YAML.
 
-A JSON batch is held as bytes (a fraction of what Python objects would take) and its entries
-are decoded one at a time, at C speed, so a batch of a million lines fits in little memory.
+A JSON batch is held as bytes, read or mapped from its file (a fraction of what Python objects
+would take), and its entries are decoded one at a time, at C speed, so a batch of a million
+lines fits in little memory.
 
 Formats follow the file name: `.yaml`/`.yml` is YAML, anything else JSON. JSON numbers and
 YAML floats become Decimal, never float; YAML dates stay text so the domain validates them.
@@ -9,56 +10,81 @@ YAML floats become Decimal, never float; YAML dates stay text so the domain vali
 
 from __future__ import annotations
 
+import contextlib
 import json
+import mmap
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ijson
 import msgspec
-import yaml
 
 from ledgerbridge.domain.entries import BATCH_FIELDS, BatchReader, Entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
 
+if TYPE_CHECKING:
+    import yaml
+
 Progress = Callable[[int], None]  # called with the bytes read so far
+BatchText = bytes | mmap.mmap  # a JSON batch, read or mapped
+
+# PyYAML and ijson are imported when a document needs them: most commands read JSON only,
+# and a short command's time is mostly its start.
 
 
-class _DecimalLoader(yaml.SafeLoader):
+@cache
+def _decimal_loader() -> type[yaml.SafeLoader]:
     """YAML for money: floats read as Decimal from their text, timestamps kept as text."""
+    import yaml
 
+    class DecimalLoader(yaml.SafeLoader):
+        pass
 
-def _decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
-    text = str(loader.construct_scalar(node))
-    try:
-        return Decimal(text.replace("_", ""))
-    except InvalidOperation:
-        return text  # .inf, .nan: left for the schema to refuse as not a number
+    def decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
+        text = str(loader.construct_scalar(node))
+        try:
+            return Decimal(text.replace("_", ""))
+        except InvalidOperation:
+            return text  # .inf, .nan: left for the schema to refuse as not a number
 
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal_float)
-_DecimalLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: str(loader.construct_scalar(node)),  # type: ignore[arg-type]
-)
+    DecimalLoader.add_constructor("tag:yaml.org,2002:float", decimal_float)
+    DecimalLoader.add_constructor(
+        "tag:yaml.org,2002:timestamp",
+        lambda loader, node: str(loader.construct_scalar(node)),  # type: ignore[arg-type]
+    )
+    return DecimalLoader
 
 
 def is_yaml(path: Path) -> bool:
     return path.suffix.lower() in {".yaml", ".yml"}
 
 
+def _load_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        with path.open("rb") as stream:
+            return yaml.load(stream, Loader=_decimal_loader())  # a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise MalformedDocument(
+            [Problem("", f"not valid YAML: {error}")], source=str(path)
+        ) from None
+
+
 def load_document(path: Path) -> Any:
     """A whole small document (a setup, a patch) as plain Python values."""
     try:
+        if is_yaml(path):
+            return _load_yaml(path)
         with path.open("rb") as stream:
-            if is_yaml(path):
-                return yaml.load(stream, Loader=_DecimalLoader)  # a SafeLoader subclass
             return json.load(stream, parse_float=Decimal)
     except json.JSONDecodeError as error:
         raise MalformedDocument(
@@ -68,10 +94,6 @@ def load_document(path: Path) -> Any:
                 )
             ],
             source=str(path),
-        ) from None
-    except yaml.YAMLError as error:
-        raise MalformedDocument(
-            [Problem("", f"not valid YAML: {error}")], source=str(path)
         ) from None
     except UnicodeDecodeError as error:
         raise MalformedDocument(
@@ -83,26 +105,105 @@ def read_setup(path: Path) -> FolderSetup:
     return parse_setup(load_document(path), source=str(path))
 
 
-_PROGRESS_EVERY = 1 << 20  # bytes of entries between two progress reports
+_PROGRESS_EVERY = 4096  # entries between two progress reports
 
 
-def _top_level_keys(data: bytes) -> list[str]:
+@contextmanager
+def refused_if_not_utf8(source: str) -> Iterator[None]:
+    """Text that is not UTF-8, met while reading a batch, refuses the document whole."""
+    try:
+        yield
+    except UnicodeDecodeError as error:
+        raise MalformedDocument(
+            [Problem("", f"not UTF-8 text: {error.reason}")], source=source
+        ) from None
+
+
+def _top_level_keys(data: BatchText, source: str) -> list[str]:
     """Every key of the batch's top level in the order written, duplicates kept (ijson pass).
 
     Slower than the fast reader: used only when a key's text occurs more than once.
     """
-    return [
-        value for prefix, event, value in ijson.parse(data) if prefix == "" and event == "map_key"
-    ]
+    import ijson
+
+    try:
+        return [
+            value
+            for prefix, event, value in ijson.parse(bytes(data))
+            if prefix == "" and event == "map_key"
+        ]
+    except ijson.JSONError as error:
+        raise MalformedDocument([Problem("", f"not valid JSON: {error}")], source=source) from None
 
 
-def _keys_as_written(data: bytes, keys: list[str]) -> list[str]:
-    """The top-level keys with any duplicate: a key whose exact text occurs once is unique."""
+def _once(data: BatchText, text: bytes, end: int) -> bool:
+    """Whether `text` occurs exactly once in the first `end` bytes."""
+    first = data.find(text, 0, end)
+    return first != -1 and data.find(text, first + 1, end) == -1
+
+
+_BLANK = b" \t\r\n"
+
+
+def _skip_blank_back(data: BatchText, end: int) -> int:
+    while end and data[end - 1] in _BLANK:
+        end -= 1
+    return end
+
+
+def _written_just_before(data: BatchText, key: str, start: int) -> bool:
+    """Whether `"key":` is written just before `start`, and the key's text nowhere earlier."""
+    colon = _skip_blank_back(data, start)
+    if not colon or data[colon - 1] != ord(":"):
+        return False
+    written = json.dumps(key, ensure_ascii=False).encode()
+    at = _skip_blank_back(data, colon - 1) - len(written)
+    return at >= 0 and data.find(written, 0, start) == at
+
+
+def _end_of_keys(data: BatchText, top: dict[str, msgspec.Raw]) -> int:
+    """Where the last top-level value starts, when it ends the document as a batch's
+    `entries` do: every top-level key is written before it. The whole length otherwise.
+
+    The document's last value is its key's last one, so its length is known, and its start
+    is where `"key":` is written just before, the key nowhere earlier. For a key whose last
+    value comes earlier, that place falls after the key's own `"key":`, which is written
+    earlier then (when written plainly): so only the last pair's key is found.
+    """
+    whole = len(data)
+    end = _skip_blank_back(data, whole)
+    if not top or not end or data[end - 1] != ord("}"):
+        return whole
+    end = _skip_blank_back(data, end - 1)
+    for key in reversed(top):  # the last pair's key is most often the last one met
+        start = end - len(memoryview(top[key]))
+        if start > 0 and _written_just_before(data, key, start):
+            return start
+    return whole
+
+
+_SMALL_HEAD = 1 << 20  # bytes of keys read one by one when an escape is among them
+
+
+def _keys_as_written(data: BatchText, top: dict[str, msgspec.Raw], source: str) -> list[str]:
+    """The top-level keys with any duplicate: a key whose exact text occurs once is unique.
+
+    When the last value ends the document, the text before it holds every key: they are
+    counted there, or read one by one if an escape could write a key otherwise (and the
+    text is not large). If not, they are counted in the whole text.
+    """
+    keys = list(top)
+    end = _end_of_keys(data, top)
+    if end < len(data) and data.find(b"\\", 0, end) != -1:
+        if end < _SMALL_HEAD:
+            with contextlib.suppress(MalformedDocument):
+                return _top_level_keys(data[:end] + b"null}", source)  # the last value left out
+        end = len(data)
     if len(keys) <= len(BATCH_FIELDS) + 3 and all(
-        data.count(json.dumps(key, ensure_ascii=False).encode()) == 1 for key in keys
+        _once(data, json.dumps(key, ensure_ascii=False).encode(), end) for key in keys
     ):
         return keys
-    return _top_level_keys(data)
+    return _top_level_keys(data, source)
 
 
 def _describe_json(raw: msgspec.Raw) -> str:
@@ -115,51 +216,109 @@ def _describe_json(raw: msgspec.Raw) -> str:
     return f"the {kind} {value!r}"
 
 
-def _not_json(data: bytes, error: msgspec.DecodeError, source: str) -> MalformedDocument:
+def _not_json(data: BatchText, error: msgspec.DecodeError, source: str) -> MalformedDocument:
     """msgspec's message, its byte offset told as a line and column."""
     message = str(error).removeprefix("JSON is malformed: ")
     where = message.rsplit("(byte ", 1)
     if len(where) == 2 and where[1].rstrip(")").isdigit():
         offset = int(where[1].rstrip(")"))
-        line = data.count(b"\n", 0, offset) + 1
+        line = data[:offset].count(b"\n") + 1
         column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
         message = f"{where[0].strip()} at line {line}, column {column}"
     return MalformedDocument([Problem("", f"not valid JSON: {message}")], source=source)
 
 
-def _json_entries(
-    data: bytes, reader: BatchReader, progress: Progress | None, source: str
+def _read_header(reader: BatchReader, folder: msgspec.Raw | None) -> None:
+    reader.header({} if folder is None else {"folder": msgspec.json.decode(folder)})
+
+
+def json_batch(data: BatchText, reader: BatchReader, source: str) -> list[msgspec.Raw]:
+    """A JSON batch's top level, read at C speed into `reader`; the JSON text of each entry.
+
+    Raises MalformedDocument when `data` is not JSON at all. A batch without an `entries`
+    list gives no entries, the reason kept in `reader` with the other problems.
+    """
+    with refused_if_not_utf8(source):
+        try:
+            top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+        except msgspec.DecodeError as error:
+            raise _not_json(data, error, source) from None
+        except msgspec.ValidationError:
+            reader.problems.append(Problem("", "expected an object with `folder` and `entries`"))
+            return []
+        reader.top_level_keys(_keys_as_written(data, top, source))
+        _read_header(reader, top.get("folder"))
+        if "entries" not in top:
+            return []
+        try:
+            return msgspec.json.decode(top["entries"], type=list[msgspec.Raw])
+        except msgspec.ValidationError:
+            reader.not_a_list(_describe_json(top["entries"]))
+            return []
+
+
+class _Plain(msgspec.Struct, forbid_unknown_fields=True):
+    """A batch's top level as it most often is: its `entries` (a list), maybe its `folder`."""
+
+    entries: list[msgspec.Raw]
+    folder: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+
+
+@dataclass(frozen=True)
+class PlainBatch:
+    """A JSON batch read in one pass, before its keys are told (`json_top_level_keys`)."""
+
+    items: list[msgspec.Raw]  # the JSON text of each entry
+    folder: msgspec.Raw | None
+
+    def read_top_level(self, keys: list[str], reader: BatchReader) -> None:
+        """The top level into `reader` (its keys as written, its folder), as `json_batch` reads it."""
+        reader.top_level_keys(keys)
+        _read_header(reader, self.folder)
+
+
+def plain_json_batch(data: BatchText) -> PlainBatch | None:
+    """The batch read in one pass when its top level is plain: an object holding `entries` (a
+    list) and no key but `folder`. None for any other (or no) JSON: `json_batch` tells it."""
+    try:
+        plain = msgspec.json.decode(data, type=_Plain)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return PlainBatch(plain.entries, None if plain.folder is msgspec.UNSET else plain.folder)
+
+
+def json_top_level_keys(data: BatchText, source: str) -> list[str]:
+    """The top-level keys of a JSON batch as written, any given twice told twice."""
+    with refused_if_not_utf8(source):
+        try:
+            top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+        except msgspec.DecodeError as error:
+            raise _not_json(data, error, source) from None
+        return _keys_as_written(data, top, source)
+
+
+def json_entries(
+    items: list[msgspec.Raw],
+    reader: BatchReader,
+    source: str,
+    *,
+    progress: Progress | None = None,
+    size: int = 0,
 ) -> Iterator[Entry]:
-    """The batch read at C speed: its top level first, then each entry from its own text."""
-    try:
-        top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
-    except msgspec.DecodeError as error:
-        raise _not_json(data, error, source) from None
-    except msgspec.ValidationError:
-        reader.problems.append(Problem("", "expected an object with `folder` and `entries`"))
-        return
-    reader.top_level_keys(_keys_as_written(data, list(top)))
-    reader.header({"folder": msgspec.json.decode(top["folder"])} if "folder" in top else {})
-    if "entries" not in top:
-        return
-    try:
-        items = msgspec.json.decode(top["entries"], type=list[msgspec.Raw])
-    except msgspec.ValidationError:
-        reader.not_a_list(_describe_json(top["entries"]))
-        return
-    del top
-    done = reported = 0
-    for item in items:
-        entry = reader.entry_json(item)
-        if progress is not None:
-            done += len(memoryview(item))
-            if done - reported >= _PROGRESS_EVERY:
-                reported = done
-                progress(done)
-        if entry is not None:
-            yield entry
+    """The well-formed entries among `json_batch`'s texts, in order; problems gather in `reader`.
+
+    `progress` hears, now and then, how far into the `size` bytes of the batch reading is.
+    """
+    with refused_if_not_utf8(source):
+        read = reader.entry_json
+        for done, item in enumerate(items, 1):
+            entry = read(item)
+            if progress is not None and not done % _PROGRESS_EVERY:
+                progress(size * done // len(items))
+            if entry is not None:
+                yield entry
     if progress is not None:
-        progress(len(data))
+        progress(size)
 
 
 def _yaml_entries(document: Any, reader: BatchReader) -> Iterator[Entry]:
@@ -187,17 +346,13 @@ def stream_entries(
     a problem found late in a large file still refuses the whole document.
     """
     source = str(path)
-    try:
-        if is_yaml(path):
+    if is_yaml(path):
+        with refused_if_not_utf8(source):
             yield from _yaml_entries(load_document(path), reader)
-            return
-        yield from _json_entries(path.read_bytes(), reader, progress, source)
-    except ijson.JSONError as error:
-        raise MalformedDocument([Problem("", f"not valid JSON: {error}")], source=source) from None
-    except UnicodeDecodeError as error:
-        raise MalformedDocument(
-            [Problem("", f"not UTF-8 text: {error.reason}")], source=source
-        ) from None
+        return
+    data = path.read_bytes()
+    items = json_batch(data, reader, source)
+    yield from json_entries(items, reader, source, progress=progress, size=len(data))
 
 
 @contextmanager

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
 import typer
 
 from ledgerbridge.cli import client, diagnose, entries, ledger, ledger_link, synchronize
+from ledgerbridge.cli.log_file import ensure_log, prepare_log
 from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.settings import SETTINGS, take_global_options
 from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.domain.refusals import Refusal
-from ledgerbridge.logs import configure, log
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -45,10 +47,10 @@ def _refused(kind: str, message: str, extra: dict[str, object], code: int) -> in
 
 def run(argv: list[str]) -> int:
     """Run one command line; returns the exit code. Never lets a traceback reach the user."""
-    SETTINGS.home, SETTINGS.json = None, False
+    SETTINGS.home, SETTINGS.json, SETTINGS.log_home = None, False, None
     args = take_global_options(argv)
     try:
-        log_path = configure(SETTINGS.resolved_home)
+        log_path = prepare_log(SETTINGS.resolved_home)
     except OSError as error:
         return _refused(
             "unusable_home",
@@ -77,7 +79,11 @@ def run(argv: list[str]) -> int:
         say("Interrupted.")
         return 130
     except Exception as error:
-        log.exception("unexpected_error", command=args)
+        with contextlib.suppress(Exception):  # the details are worth a try, not a traceback
+            ensure_log()
+            from ledgerbridge.logs import log
+
+            log.exception("unexpected_error", command=args)
         return _refused(
             "internal_error",
             f"ledgerbridge hit an unexpected error ({type(error).__name__}: {error})."
@@ -90,4 +96,14 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    if not {"ledgerbridge.db", "sqlalchemy"}.isdisjoint(sys.modules):
+        sys.exit(code)  # a database may be open: it closes as the interpreter ends
+    # Nothing to close: ending at once spares tearing the interpreter down, a good part of
+    # a short command's time.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe: the interpreter tells it as it ends, as ever
+        sys.exit(code)
+    os._exit(code)

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ledgerbridge.cli.log_file import ensure_log
 from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
+from ledgerbridge.cli.parallel_check import check_batch
 from ledgerbridge.cli.results import ResultSpool
 from ledgerbridge.cli.settings import SETTINGS
 from ledgerbridge.documents import local_file, read_setup, stream_entries
-from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.domain.refusals import Refusal
@@ -43,6 +44,7 @@ def open_ledger() -> Ledger:
     from ledgerbridge.db import Database
     from ledgerbridge.ledger.service import Ledger
 
+    ensure_log()
     return Ledger(Database.open(home=SETTINGS.home))
 
 
@@ -66,9 +68,7 @@ def check(entries: EntriesArgument, setup: SetupOption) -> None:
     index = FolderIndex.of(folder_setup)
     reader = BatchReader(expected_folder=folder_setup.folder, folder_required=True)
     with local_file(entries) as path, ResultSpool(is_json()) as spool:
-        with file_progress("Checking", _size(path)) as progress:
-            for entry in stream_entries(path, reader, progress=progress):
-                spool.add(check_entry(entry, index))
+        check_batch(path, reader, index, spool)
         reader.finish(source=entries)
         spool.publish()
         say(f"Checked {spool.accepted + spool.rejected} entries: {spool.summary()}.")

@@ -6,18 +6,27 @@ Messages and progress go to stderr; progress bars only when stderr is a terminal
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import IO, Any
-
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from functools import cache
+from typing import IO, TYPE_CHECKING, Any
 
 from ledgerbridge.cli.settings import SETTINGS
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def stderr() -> Console:
+    """rich's console on stderr, loaded on first need (it takes a while)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _default(value: object) -> object:
@@ -28,13 +37,43 @@ def _default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, default=_default)
+
+
 def to_json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_default)
+    """`json.dumps(value, ensure_ascii=False)`, amounts with 2 decimals, dates in ISO."""
+    return _JSON.encode(value)
+
+
+# What rich would not write as it is: an emoji code, a control code, blanks ending a line.
+_RICH_AT_WORK = re.compile(r":\S*?:|[\a\b\t\v\f\r]|\s(?=\n|\Z)")
+
+
+def _terminal(stream: IO[str]) -> bool:
+    """Whether rich takes `stream` for a terminal (its own rule)."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in {"0", "1"}:
+        return compatible == "1"
+    force_color = os.environ.get("FORCE_COLOR")
+    if force_color is not None:
+        return force_color != ""
+    try:
+        return stream.isatty()
+    except ValueError:
+        return False
 
 
 def say(message: str) -> None:
-    """A message for the person at the terminal (stderr, so stdout stays clean)."""
-    stderr.print(message, markup=False)
+    """A message for the person at the terminal (stderr, so stdout stays clean).
+
+    Written by rich; when stderr is a file or a pipe and rich would write the message as
+    it is, it is written directly, sparing a short command the loading of rich.
+    """
+    if _terminal(sys.stderr) or _RICH_AT_WORK.search(message):
+        stderr().print(message, markup=False)
+        return
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 def emit(obj: dict[str, Any]) -> None:
@@ -63,12 +102,20 @@ def file_progress(label: str, total_bytes: int) -> Iterator[Any]:
     if not sys.stderr.isatty() or total_bytes < 1_000_000:
         yield lambda position: None
         return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
-        console=stderr,
+        console=stderr(),
         transient=True,
     )
     with progress:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ledgerbridge.cli.log_file import ensure_log
 from ledgerbridge.cli.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -13,4 +14,5 @@ if TYPE_CHECKING:
 def open_platform() -> Platform:
     from ledgerbridge.platform import Platform
 
+    ensure_log()
     return Platform.open(home=SETTINGS.home)

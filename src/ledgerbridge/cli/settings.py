@@ -11,6 +11,7 @@ from pathlib import Path
 class Settings:
     home: Path | None = None
     json: bool = False
+    log_home: Path | None = None  # the home whose log structlog writes to, once set up
 
     @property
     def resolved_home(self) -> Path:

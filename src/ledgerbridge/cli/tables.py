@@ -5,11 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection, Sequence
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 # Past this many rows a drawn table takes long to lay out; plain text serves better.
 MAX_DRAWN_ROWS = 2000
 _LONGEST_UNBROKEN_WORD = 24
@@ -24,6 +19,11 @@ def print_table(
     a time), which are never cut.
     """
     if sys.stdout.isatty() and len(rows) <= MAX_DRAWN_ROWS:
+        from rich import box  # loaded for a terminal only: it takes a while
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(box=box.SIMPLE_HEAD, highlight=False, pad_edge=False, collapse_padding=True)
         last = len(headers) - 1
         for position, header in enumerate(headers):
