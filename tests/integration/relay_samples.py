@@ -46,9 +46,8 @@ class SimulatedCrash(Exception):
     """The process dies here."""
 
 
-class CrashAfterPosting:
-    """The real ledger, but the process dies once a batch is posted and before the relay
-    has stored anything of it."""
+class LedgerStandIn:
+    """The real ledger, as injection sees it; a test changes what happens when it posts."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -70,5 +69,20 @@ class CrashAfterPosting:
         key: Callable[[Entry], str],
         on_result: Callable[[CheckResult], None],
     ) -> object:
-        self.ledger.post_batch(folder, entries, key=key, on_result=on_result)
+        return self.ledger.post_batch(folder, entries, key=key, on_result=on_result)
+
+
+class CrashAfterPosting(LedgerStandIn):
+    """The real ledger, but the process dies once a batch is posted and before the relay
+    has stored anything of it."""
+
+    def post_batch(
+        self,
+        folder: str,
+        entries: Iterable[Entry],
+        *,
+        key: Callable[[Entry], str],
+        on_result: Callable[[CheckResult], None],
+    ) -> object:
+        super().post_batch(folder, entries, key=key, on_result=on_result)
         raise SimulatedCrash

@@ -15,14 +15,19 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult
-from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.ledger import Ledger
 from ledgerbridge.relay import Relay
 from ledgerbridge.relay.service import INJECTION_LEASE
 from ledgerbridge.relay.tables import batches
 from ledgerbridge.relay.values import OpeningReport
 from tests.integration.ledger_samples import purchase, sale, without_auxiliary
-from tests.integration.relay_samples import NOW, CrashAfterPosting, SimulatedCrash, entries_batch
+from tests.integration.relay_samples import (
+    NOW,
+    CrashAfterPosting,
+    LedgerStandIn,
+    SimulatedCrash,
+    entries_batch,
+)
 
 
 @pytest.fixture
@@ -38,23 +43,14 @@ def linked(database: Database, clock: FixedClock) -> Relay:
     return relay
 
 
-class OpenedAgainWhilePosting:
+class OpenedAgainWhilePosting(LedgerStandIn):
     """The real ledger; just as the first opening starts to post, the folder is opened
     a second time (by another accountant, another process)."""
 
     def __init__(self, ledger: Ledger, second_opening: Callable[[], OpeningReport]) -> None:
-        self.ledger = ledger
+        super().__init__(ledger)
         self.second_opening = second_opening
         self.second: OpeningReport | None = None
-
-    def folders(self) -> list[str]:
-        return self.ledger.folders()
-
-    def folder_setup(self, folder: str) -> FolderSetup:
-        return self.ledger.folder_setup(folder)
-
-    def apply_setup(self, setup: FolderSetup) -> object:
-        return self.ledger.apply_setup(setup)
 
     def post_batch(
         self,
@@ -65,7 +61,7 @@ class OpenedAgainWhilePosting:
         on_result: Callable[[CheckResult], None],
     ) -> object:
         self.second = self.second_opening()
-        return self.ledger.post_batch(folder, entries, key=key, on_result=on_result)
+        return super().post_batch(folder, entries, key=key, on_result=on_result)
 
 
 def claim_of(database: Database) -> tuple[str | None, object]:

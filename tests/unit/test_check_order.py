@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.unit.conftest import EDF_INVOICE
 
 from ledgerbridge.domain.check import RULES, _passes_every_rule, check_entry
 from ledgerbridge.domain.entries import Entry, parse_entry
@@ -214,26 +215,8 @@ def changed_invoices(draw: st.DrawFn, invoice: Document) -> Document:
     return raw
 
 
-EDF_LIKE: Document = {
-    "id": "inv",
-    "journal": "ACH",
-    "date": "2026-03-14",
-    "reference": "F2026-0042",
-    "label": "EDF mars 2026",
-    "lines": [
-        {
-            "account": "606100",
-            "debit": "100.00",
-            "analytics": [{"axis": "SITE", "section": "PARIS", "amount": "100.00"}],
-        },
-        {"account": "445660", "debit": "20.00"},
-        {"account": "401000", "auxiliary": "FEDF", "credit": "120.00"},
-    ],
-}
-
-
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=changed_invoices(EDF_LIKE), allow_without_analytics=st.booleans())
+@given(raw=changed_invoices(EDF_INVOICE), allow_without_analytics=st.booleans())
 def test_the_quick_pass_and_the_rules_agree_on_generated_entries(
     acme_setup: FolderSetup, raw: Document, allow_without_analytics: bool
 ) -> None:
