@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from ledgerbridge.connectors import LedgerConnector, RelayConnector
+from ledgerbridge.connectors.base import DepositRefused
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.ledger import Ledger
@@ -14,10 +15,19 @@ from ledgerbridge.relay import (
     CertificateExpired,
     ConnectorInactive,
     ConsentRequired,
+    OutgoingBatch,
+    OutgoingEntry,
     Relay,
 )
 from tests.integration.ledger_samples import acme_setup, purchase
-from tests.integration.relay_samples import LAST_YEAR, NEXT_YEAR, NOW, entries_batch
+from tests.integration.relay_samples import (
+    LAST_YEAR,
+    NEXT_YEAR,
+    NOW,
+    content,
+    document,
+    entries_batch,
+)
 
 
 @pytest.fixture
@@ -183,3 +193,36 @@ def test_the_relay_connector_knows_the_ledgers_folders_and_published_setup(
     relay.publish_setup("ACME", acme.folder_setup("ACME"))
 
     assert connector.published_setup("ACME") == (acme.folder_setup("ACME"), NOW)
+
+
+def test_a_batch_the_relay_cannot_read_is_refused_for_good_naming_the_entries_at_fault(
+    relay: Relay,
+) -> None:
+    connector = RelayConnector(relay, lambda: ["ACME"])
+    bad = document(purchase("bad"))
+    bad["lines"][0]["debt"] = bad["lines"][0].pop("debit")
+    batch = OutgoingBatch(
+        batch_id="b-1",
+        folder="ACME",
+        entries=(
+            OutgoingEntry("ACME/good/1", content(document(purchase("good")))),
+            OutgoingEntry("ACME/bad/1", content(bad)),
+        ),
+    )
+
+    with pytest.raises(DepositRefused) as refused:
+        connector.deposit(batch)
+
+    assert refused.value.batch_id == "b-1"
+    assert refused.value.problems == ((1, "entries[1].lines[0].debt: unknown field"),)
+    assert relay.waiting("ACME") == []
+
+
+def test_a_batch_id_taken_by_another_batch_is_refused_for_good(relay: Relay) -> None:
+    connector = RelayConnector(relay, lambda: ["ACME", "OTHER"])
+    relay.deposit(entries_batch("b-1", purchase("a"), folder="OTHER"))
+
+    with pytest.raises(DepositRefused) as refused:
+        connector.deposit(entries_batch("b-1", purchase("a")))
+
+    assert "already holds a batch under that id" in refused.value.message

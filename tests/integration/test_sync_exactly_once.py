@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ledgerbridge.connectors.base import IncomingResult, LinkState
+from ledgerbridge.connectors.base import DepositRefused, IncomingResult, LinkState
 from ledgerbridge.connectors.relay_connector import RelayConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
@@ -47,9 +47,14 @@ class FlakyConnector:
     def __init__(self, inner: RelayConnector) -> None:
         self._inner = inner
         self._failing: set[str] = set()
+        self._refusing: tuple[tuple[int, str], ...] | None = None
 
     def fail_once(self, step: str) -> None:
         self._failing.add(step)
+
+    def refuse_once(self, *problems: tuple[int, str]) -> None:
+        """The next deposit is refused for good, these entries (by position) at fault."""
+        self._refusing = problems
 
     def _interrupt(self, step: str) -> None:
         if step in self._failing:
@@ -60,6 +65,9 @@ class FlakyConnector:
         return self._inner.folder_exists(folder)
 
     def deposit(self, batch: OutgoingBatch) -> None:
+        if self._refusing is not None:
+            problems, self._refusing = self._refusing, None
+            raise DepositRefused(batch.batch_id, "the ledger cannot read every entry", problems)
         self._interrupt("deposit")
         self._inner.deposit(batch)
         self._interrupt("deposit_answer")
@@ -497,3 +505,31 @@ def test_every_interruption_in_a_row_still_posts_each_entry_once(
     firm.platform.synchronizer.receive_results("ACME")
     firm.assert_each_posted_once_and_synchronized(ids)
     assert firm.relay.collect_results("ACME") == []
+
+
+def test_a_batch_refused_for_good_fails_its_entries_with_the_reason_and_holds_up_no_sync(
+    firm: Firm,
+) -> None:
+    firm.verified(purchase("a"), sale("b"))
+    firm.connector.refuse_once((0, "entries[0].journal: not a journal this ledger knows"))
+
+    refused = firm.sync()
+
+    assert (refused.sent, refused.refused) == (0, 2)
+    assert "refused by the relay" in refused.summary()
+    assert firm.statuses() == {"a": Status.SYNC_FAILED, "b": Status.SYNC_FAILED}
+    assert firm.waiting_batches() == []
+    reasons = {row.entry_id: row.message for row in firm.table(sa.select(entries))}
+    refusals = firm.table(
+        sa.select(rejections.c.entry_id, rejections.c.code).order_by(rejections.c.entry_id)
+    )
+    assert "entries[0].journal: not a journal this ledger knows" in reasons["a"]
+    assert "refused whole because of other entries" in reasons["b"]
+    assert [tuple(row) for row in refusals] == [("a", "deposit_refused"), ("b", "deposit_refused")]
+
+    # Nothing waits to be deposited again: the next sync sends what is verified, and only it.
+    firm.workspace.verify("ACME", ["b"])
+    resent = firm.sync()
+    assert (resent.sent, resent.resent, resent.refused) == (1, 0, 0)
+    firm.open_accounting()
+    assert firm.statuses() == {"a": Status.SYNC_FAILED, "b": Status.SYNCHRONIZED}

@@ -11,10 +11,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from ledgerbridge.domain.refusals import Refusal
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.relay.values import OutgoingBatch, ReferenceItem
 
-__all__ = ["IncomingResult", "LedgerConnector", "LinkState", "OutgoingBatch", "ReferenceItem"]
+__all__ = [
+    "DepositRefused",
+    "IncomingResult",
+    "LedgerConnector",
+    "LinkState",
+    "OutgoingBatch",
+    "ReferenceItem",
+]
+
+
+class DepositRefused(Refusal):
+    """The ledger's side will never take this batch as it is (not a passing failure).
+
+    `problems` name the entries at fault by their position in the batch, when known.
+    """
+
+    code = "deposit_refused"
+
+    def __init__(
+        self, batch_id: str, reason: str, problems: tuple[tuple[int, str], ...] = ()
+    ) -> None:
+        self.batch_id = batch_id
+        self.reason = reason
+        self.problems = problems
+        super().__init__(f"Batch {batch_id} was refused by the relay: {reason}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +109,10 @@ class LedgerConnector(Protocol):
         ...
 
     def deposit(self, batch: OutgoingBatch) -> None:
-        """Hand a batch over; idempotent by batch id (resending it is always safe)."""
+        """Hand a batch over; idempotent by batch id (resending it is always safe).
+
+        Raises DepositRefused when the batch will never be taken as it is.
+        """
         ...
 
     def collect_results(self, folder: str) -> list[IncomingResult]:

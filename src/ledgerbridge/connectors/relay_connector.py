@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 
-from ledgerbridge.connectors.base import IncomingResult, LinkState
+from ledgerbridge.connectors.base import DepositRefused, IncomingResult, LinkState
+from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.domain.setup import FolderSetup
+from ledgerbridge.relay.errors import BatchIdTaken
 from ledgerbridge.relay.service import Relay
 from ledgerbridge.relay.values import OutgoingBatch
 
@@ -23,7 +26,20 @@ class RelayConnector:
         return folder in self._ledger_folders()
 
     def deposit(self, batch: OutgoingBatch) -> None:
-        self._relay.deposit(batch)
+        try:
+            self._relay.deposit(batch)
+        except MalformedDocument as malformed:
+            raise DepositRefused(
+                batch.batch_id,
+                "the relay cannot read every entry of it",
+                tuple(
+                    (position, str(problem))
+                    for problem in malformed.problems
+                    if (position := _position(problem.path)) is not None
+                ),
+            ) from None
+        except BatchIdTaken as taken:
+            raise DepositRefused(batch.batch_id, taken.message.rstrip(".")) from None
 
     def collect_results(self, folder: str) -> list[IncomingResult]:
         return [
@@ -64,3 +80,12 @@ class RelayConnector:
         if publication is None:
             return None
         return publication.setup, publication.published_at
+
+
+def _position(path: str) -> int | None:
+    """The entry's position in a problem's path (`entries[3].lines[0].debit` -> 3)."""
+    match = _ENTRY.match(path)
+    return int(match.group(1)) if match else None
+
+
+_ENTRY = re.compile(r"entries\[(\d+)\]")

@@ -15,13 +15,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge.bulk import insert_rows, update_rows
-from ledgerbridge.connectors.base import IncomingResult, LedgerConnector
+from ledgerbridge.connectors.base import DepositRefused, IncomingResult, LedgerConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
 from ledgerbridge.domain.keys import entry_key, parse_entry_key
@@ -41,6 +41,8 @@ class SyncReport:
     batch_id: str | None
     resent: int = 0  # entries of earlier batches whose deposit had not been confirmed
     actor: str = "accountant"
+    refused: int = 0  # entries of a batch the relay refused for good: now sync_failed
+    refusals: tuple[str, ...] = ()  # why, per refused batch
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,15 +50,38 @@ class SyncReport:
             "sent": self.sent,
             "batch_id": self.batch_id,
             "resent": self.resent,
+            "refused": self.refused,
+            "refusals": list(self.refusals),
         }
 
     def summary(self) -> str:
+        refused = (
+            f" {self.refused} entries were not sent: {'; '.join(self.refusals)}. They show"
+            " Synchronization failed with the reason; edit them, or mark them verified to send"
+            " them again."
+            if self.refused
+            else ""
+        )
         if not self.sent and not self.resent:
+            if refused:
+                return f"Client {self.folder}:{refused}"
             return f"Client {self.folder}: nothing to send (no verified entry)."
         text = f"Client {self.folder}: {self.sent} entries sent to the relay"
         if self.resent:
             text += f", {self.resent} entries of an unconfirmed earlier send deposited again"
-        return text + "; they stay synchronizing until the ledger opens the folder's accounting."
+        return (
+            text
+            + "; they stay synchronizing until the ledger opens the folder's accounting."
+            + refused
+        )
+
+
+class _Deposit(NamedTuple):
+    """What handing one batch over gave: entries deposited, or refused and why."""
+
+    sent: int = 0
+    refused: int = 0
+    refusal: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +135,8 @@ class Synchronizer:
             if taken.rowcount == 0:
                 raise SyncAlreadyRunning(folder)
         try:
-            resent = self._deposit_unconfirmed(folder)
-            batch_id, sent = self._send_verified(folder, actor)
+            earlier = self._deposit_unconfirmed(folder)
+            batch_id, new = self._send_verified(folder, actor)
         finally:
             # Only our own lease: had it expired meanwhile, another sync's lease is not ours.
             with self._database.transaction() as connection:
@@ -120,9 +145,18 @@ class Synchronizer:
                     .where(clients.c.folder == folder, clients.c.sync_lease_until == lease)
                     .values(sync_lease_until=None)
                 )
-        return SyncReport(folder, sent, batch_id, resent, actor)
+        deposits = [*earlier, new]
+        return SyncReport(
+            folder,
+            new.sent,
+            batch_id,
+            sum(deposit.sent for deposit in earlier),
+            actor,
+            refused=sum(deposit.refused for deposit in deposits),
+            refusals=tuple(deposit.refusal for deposit in deposits if deposit.refusal),
+        )
 
-    def _send_verified(self, folder: str, actor: str) -> tuple[str | None, int]:
+    def _send_verified(self, folder: str, actor: str) -> tuple[str | None, _Deposit]:
         now = self._clock()
         batch_id = f"{folder}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         with self._database.transaction() as connection:
@@ -135,7 +169,7 @@ class Synchronizer:
                 .with_for_update()
             ).all()
             if not rows:
-                return None, 0
+                return None, _Deposit()
             connection.execute(
                 outbox.insert().values(
                     batch_id=batch_id, client=folder, kind="entries", created_at=now, actor=actor
@@ -152,10 +186,9 @@ class Synchronizer:
                 message=f"sent to the relay in batch {batch_id}",
                 values={"batch_id": batch_id, "attempted_at": now},
             )
-        sent = self._deposit(folder, batch_id)
-        return batch_id, sent
+        return batch_id, self._deposit(folder, batch_id)
 
-    def _deposit_unconfirmed(self, folder: str) -> int:
+    def _deposit_unconfirmed(self, folder: str) -> list[_Deposit]:
         """Deposit again the batches whose deposit was never confirmed (a crash, a timeout)."""
         with self._database.transaction(write=False) as connection:
             pending = (
@@ -171,10 +204,15 @@ class Synchronizer:
                 .scalars()
                 .all()
             )
-        return sum(self._deposit(folder, batch_id) for batch_id in pending)
+        return [self._deposit(folder, batch_id) for batch_id in pending]
 
-    def _deposit(self, folder: str, batch_id: str) -> int:
-        """Hand the batch to the relay (idempotent by batch id), then confirm it in the outbox."""
+    def _deposit(self, folder: str, batch_id: str) -> _Deposit:
+        """Hand the batch to the relay (idempotent by batch id), then confirm it in the outbox.
+
+        A batch the relay refuses for good is settled instead: its entries fail with the
+        reason, so that they can be corrected or sent again, and the client's next syncs
+        are not held up by it.
+        """
         with self._database.transaction(write=False) as connection:
             rows = connection.execute(
                 sa.select(entries.c.entry_id, entries.c.revision, entries.c.content)
@@ -189,7 +227,7 @@ class Synchronizer:
             # Every entry of the batch has its result back: the relay had it, whatever the
             # outbox says. Depositing it again would only add an empty batch.
             self._confirm_deposit(batch_id)
-            return 0
+            return _Deposit()
         batch = OutgoingBatch(
             batch_id=batch_id,
             folder=folder,
@@ -201,9 +239,50 @@ class Synchronizer:
                 for row in rows
             ),
         )
-        self._connector.deposit(batch)
+        try:
+            self._connector.deposit(batch)
+        except DepositRefused as refused:
+            self._settle_refused(folder, [(row.entry_id, row.revision) for row in rows], refused)
+            return _Deposit(refused=len(rows), refusal=refused.message.removesuffix("."))
         self._confirm_deposit(batch_id)
-        return len(rows)
+        return _Deposit(sent=len(rows))
+
+    def _settle_refused(
+        self, folder: str, sent: Sequence[tuple[str, int]], refused: DepositRefused
+    ) -> None:
+        """The refused batch's entries fail as a rejected result would make them fail; the
+        batch then needs no more deposit."""
+        at_fault: dict[int, list[str]] = {}
+        for position, problem in refused.problems:
+            at_fault.setdefault(position, []).append(problem)
+        answers = []
+        for position, (entry_id, revision) in enumerate(sent):
+            problems = at_fault.get(position, [])
+            reason = (
+                "; ".join(problems)
+                if problems
+                else "the batch was refused whole because of other entries of it"
+            )
+            message = f"{refused.message.removesuffix('.')}: {reason}."
+            result = {
+                "id": entry_id,
+                "status": "rejected",
+                "code": refused.code,
+                "message": message,
+                "findings": [
+                    {"code": refused.code, "line": None, "message": message, "detail": reason}
+                ],
+            }
+            answers.append(
+                IncomingResult(0, refused.batch_id, entry_key(folder, entry_id, revision), result)
+            )
+        with self._database.transaction() as connection:
+            _apply_results(connection, folder, answers, self._clock())
+            connection.execute(
+                outbox.update()
+                .where(outbox.c.batch_id == refused.batch_id)
+                .values(deposited_at=self._clock())
+            )
 
     def _confirm_deposit(self, batch_id: str) -> None:
         with self._database.transaction() as connection:

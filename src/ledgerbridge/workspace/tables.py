@@ -102,7 +102,8 @@ outbox = sa.Table(
     sa.Column("kind", sa.String, nullable=False),  # entries | reference
     sa.Column("created_at", Moment, nullable=False),
     sa.Column("actor", sa.String, nullable=False),
-    sa.Column("deposited_at", Moment, nullable=True),  # null until the relay took the batch
+    # Null until the batch needs no more deposit: the relay took it, or its entries are settled.
+    sa.Column("deposited_at", Moment, nullable=True),
 )
 
 mirror = sa.Table(
