@@ -13,6 +13,7 @@ from ledgerbridge.domain.keys import entry_key
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.ledger import Ledger
 from ledgerbridge.relay import OutgoingBatch, OutgoingEntry
+from tests.integration.ledger_samples import purchase
 
 # The relay's clock in these tests; the ledger's (POSTED_AT) is later the same day.
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
@@ -38,6 +39,20 @@ def entries_batch(batch_id: str, *entries: Entry, folder: str = "ACME") -> Outgo
         entries=tuple(
             OutgoingEntry(key=entry_key(folder, entry.id, 1), content=content(document(entry)))
             for entry in entries
+        ),
+    )
+
+
+def batch_with_a_malformed_entry(batch_id: str = "b-1") -> OutgoingBatch:
+    """A good entry, then one whose first line says `debt` for `debit` (entries[1])."""
+    bad = document(purchase("bad"))
+    bad["lines"][0]["debt"] = bad["lines"][0].pop("debit")
+    return OutgoingBatch(
+        batch_id=batch_id,
+        folder="ACME",
+        entries=(
+            OutgoingEntry("ACME/good/1", content(document(purchase("good")))),
+            OutgoingEntry("ACME/bad/1", content(bad)),
         ),
     )
 
@@ -69,20 +84,21 @@ class LedgerStandIn:
         key: Callable[[Entry], str],
         on_result: Callable[[CheckResult], None],
     ) -> object:
-        return self.ledger.post_batch(folder, entries, key=key, on_result=on_result)
+        self.before_posting()
+        posted = self.ledger.post_batch(folder, entries, key=key, on_result=on_result)
+        self.after_posting()
+        return posted
+
+    def before_posting(self) -> None:
+        """What happens just as a batch starts to post (nothing, unless a test says)."""
+
+    def after_posting(self) -> None:
+        """What happens once a batch is posted, before the relay hears of it."""
 
 
 class CrashAfterPosting(LedgerStandIn):
     """The real ledger, but the process dies once a batch is posted and before the relay
     has stored anything of it."""
 
-    def post_batch(
-        self,
-        folder: str,
-        entries: Iterable[Entry],
-        *,
-        key: Callable[[Entry], str],
-        on_result: Callable[[CheckResult], None],
-    ) -> object:
-        super().post_batch(folder, entries, key=key, on_result=on_result)
+    def after_posting(self) -> None:
         raise SimulatedCrash

@@ -15,8 +15,6 @@ from ledgerbridge.relay import (
     CertificateExpired,
     ConnectorInactive,
     ConsentRequired,
-    OutgoingBatch,
-    OutgoingEntry,
     Relay,
 )
 from tests.integration.ledger_samples import acme_setup, purchase
@@ -24,8 +22,7 @@ from tests.integration.relay_samples import (
     LAST_YEAR,
     NEXT_YEAR,
     NOW,
-    content,
-    document,
+    batch_with_a_malformed_entry,
     entries_batch,
 )
 
@@ -199,16 +196,7 @@ def test_a_batch_the_relay_cannot_read_is_refused_for_good_naming_the_entries_at
     relay: Relay,
 ) -> None:
     connector = RelayConnector(relay, lambda: ["ACME"])
-    bad = document(purchase("bad"))
-    bad["lines"][0]["debt"] = bad["lines"][0].pop("debit")
-    batch = OutgoingBatch(
-        batch_id="b-1",
-        folder="ACME",
-        entries=(
-            OutgoingEntry("ACME/good/1", content(document(purchase("good")))),
-            OutgoingEntry("ACME/bad/1", content(bad)),
-        ),
-    )
+    batch = batch_with_a_malformed_entry()
 
     with pytest.raises(DepositRefused) as refused:
         connector.deposit(batch)

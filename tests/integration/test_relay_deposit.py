@@ -11,7 +11,13 @@ from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.relay import BatchIdTaken, OutgoingBatch, OutgoingEntry, ReferenceItem, Relay
 from tests.integration.ledger_samples import purchase, sale
-from tests.integration.relay_samples import NOW, content, document, entries_batch
+from tests.integration.relay_samples import (
+    NOW,
+    batch_with_a_malformed_entry,
+    content,
+    document,
+    entries_batch,
+)
 
 
 @pytest.fixture
@@ -65,16 +71,7 @@ def test_waiting_batches_survive_a_restart(database: Database, relay: Relay) -> 
 
 
 def test_a_batch_with_a_malformed_entry_is_refused_whole(relay: Relay) -> None:
-    bad = document(purchase("bad"))
-    bad["lines"][0]["debt"] = bad["lines"][0].pop("debit")
-    batch = OutgoingBatch(
-        batch_id="b-1",
-        folder="ACME",
-        entries=(
-            OutgoingEntry("ACME/good/1", content(document(purchase("good")))),
-            OutgoingEntry("ACME/bad/1", content(bad)),
-        ),
-    )
+    batch = batch_with_a_malformed_entry()
 
     with pytest.raises(MalformedDocument) as refused:
         relay.deposit(batch)
