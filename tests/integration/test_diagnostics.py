@@ -22,6 +22,7 @@ from ledgerbridge.workspace.diagnostics import Check
 from ledgerbridge.workspace.errors import UnknownClient
 from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.sync import Synchronizer
+from ledgerbridge.workspace.tables import outbox
 from tests.integration.ledger_samples import acme_setup, purchase, sale, without_auxiliary
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # 10:00 in Paris (winter time)
@@ -316,7 +317,7 @@ def test_waiting_batches_check_tells_a_send_the_relay_never_confirmed(
     assert firm.check("waiting_batches").ok
 
 
-def test_waiting_batches_check_tells_reference_data_that_never_reached_the_relay(
+def test_reference_data_that_never_reached_the_relay_is_told_then_sent_by_the_next_sync(
     database: Database, firm: Firm
 ) -> None:
     firm.in_order()
@@ -332,7 +333,35 @@ def test_waiting_batches_check_tells_reference_data_that_never_reached_the_relay
     assert not waiting.ok
     assert "accounts and third parties never reached the relay" in waiting.message
     assert waiting.fix is not None
+    assert "ledgerbridge sync ACME" in waiting.fix
+
+    report = firm.platform.synchronizer.sync("ACME")
+    assert report.reference_resent == 1
+    assert "1 accounts and third parties" in report.summary()
+    opening, _ = firm.platform.open_accounting("ACME")
+    assert opening.reference_added == 1
+    assert firm.check("waiting_batches").ok
+
+
+def test_reference_data_kept_without_its_items_asks_for_a_new_connection(
+    database: Database, firm: Firm
+) -> None:
+    firm.in_order()
+    unreachable = UnreachableRelay(firm.platform.connector)
+    reference = ReferenceData.model_validate(
+        {"accounts": [{"number": "471000"}], "third_parties": []}
+    )
+    with pytest.raises(ConnectionError):
+        Workspace(database, unreachable, firm.clock).connect_client("ACME", reference=reference)
+    with database.transaction() as connection:  # as an earlier version kept it
+        connection.execute(outbox.update().values(content=None))
+
+    waiting = firm.check("waiting_batches")
+
+    assert waiting.fix is not None
     assert "ledgerbridge client connect ACME --reference FILE" in waiting.fix
+    assert "ledgerbridge sync ACME" not in waiting.fix
+    assert firm.platform.synchronizer.sync("ACME").reference_resent == 0
 
 
 def test_mirror_check_says_how_old_the_mirror_is(firm: Firm) -> None:

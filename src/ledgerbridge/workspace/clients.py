@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy import Connection
 
 from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
 from ledgerbridge.domain.setup import Account, ThirdParty
+from ledgerbridge.relay.values import ReferenceItem
 from ledgerbridge.workspace.errors import UnknownClient
 from ledgerbridge.workspace.tables import clients, outbox
 
@@ -201,14 +203,34 @@ def update_client(
 
 
 def record_outgoing_batch(
-    connection: Connection, folder: str, batch_id: str, *, kind: str, actor: str, at: datetime
+    connection: Connection,
+    folder: str,
+    batch_id: str,
+    *,
+    kind: str,
+    actor: str,
+    at: datetime,
+    content: str | None = None,
 ) -> None:
     """Note a batch in the outbox before it is deposited, so an unconfirmed deposit shows."""
     connection.execute(
         outbox.insert().values(
-            batch_id=batch_id, client=folder, kind=kind, created_at=at, actor=actor
+            batch_id=batch_id, client=folder, kind=kind, created_at=at, actor=actor, content=content
         )
     )
+
+
+def reference_content(items: Sequence[ReferenceItem]) -> str:
+    """A reference batch's items as the outbox keeps them (JSON)."""
+    return json.dumps(
+        [{"kind": item.kind, "document": dict(item.document)} for item in items],
+        ensure_ascii=False,
+    )
+
+
+def reference_from_content(content: str) -> list[ReferenceItem]:
+    """The items of a reference batch kept in the outbox."""
+    return [ReferenceItem(item["kind"], item["document"]) for item in json.loads(content)]
 
 
 def confirm_deposit(connection: Connection, batch_id: str, at: datetime) -> None:

@@ -68,13 +68,22 @@ class Diagnostics:
                     outbox.c.deposited_at.is_(None),
                 )
             ).one()
-            # The initial connection's reference data, whose send was interrupted: its
-            # content is not kept, so only a new connection with the file sends it.
+            # The initial connection's reference data, whose send was interrupted: the next
+            # sync sends it again from the outbox, or, kept by an older version without its
+            # items, only a new connection with the file does.
             unsent_reference = connection.execute(
                 sa.select(sa.func.count()).where(
                     outbox.c.client == folder,
                     outbox.c.kind == "reference",
                     outbox.c.deposited_at.is_(None),
+                )
+            ).scalar_one()
+            lost_reference = connection.execute(
+                sa.select(sa.func.count()).where(
+                    outbox.c.client == folder,
+                    outbox.c.kind == "reference",
+                    outbox.c.deposited_at.is_(None),
+                    outbox.c.content.is_(None),
                 )
             ).scalar_one()
         zone = client.timezone
@@ -122,7 +131,11 @@ class Diagnostics:
                 )
             )
         checks.append(self._fiscal_period(folder, mirrored, zone, now))
-        checks.append(self._waiting(folder, link, stuck, undeposited, unsent_reference, zone))
+        checks.append(
+            self._waiting(
+                folder, link, stuck, undeposited, (unsent_reference, lost_reference), zone
+            )
+        )
         checks.append(self._mirror(folder, mirrored, now, zone))
         return checks
 
@@ -155,12 +168,13 @@ class Diagnostics:
         link: LinkState,
         stuck: Any,
         undeposited: Any,
-        unsent_reference: int,
+        reference: tuple[int, int],
         zone: str,
     ) -> Check:
         count, since = stuck
         unconfirmed, unconfirmed_since = undeposited
         batches, oldest = link.waiting_batches, link.oldest_waiting_at
+        unsent_reference, lost_reference = reference
         if not batches and not count and not unconfirmed and not unsent_reference:
             return Check(
                 "waiting_batches",
@@ -192,11 +206,11 @@ class Diagnostics:
         if link.wait_reason:
             message += f" Last opening: {link.wait_reason}"
         fixes = []
-        if unconfirmed:
+        if unconfirmed or unsent_reference > lost_reference:
             # The relay may never have received them: only a new send puts them there
             # (under the same batch id, so a batch it has already is not taken twice).
             fixes.append(f"Synchronize again to send them: ledgerbridge sync {folder}.")
-        if unsent_reference:
+        if lost_reference:
             fixes.append(
                 f"Connect again with the reference data: ledgerbridge client connect {folder}"
                 " --reference FILE."

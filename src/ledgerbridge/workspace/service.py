@@ -21,7 +21,12 @@ from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.relay.values import OutgoingBatch, reference_items
 from ledgerbridge.workspace import clients, entries, importing, mirror
-from ledgerbridge.workspace.clients import AutoSend, ClientSettings, ReferenceData
+from ledgerbridge.workspace.clients import (
+    AutoSend,
+    ClientSettings,
+    ReferenceData,
+    reference_content,
+)
 from ledgerbridge.workspace.entries import EditOutcome, EntryRow, HistoryLine
 from ledgerbridge.workspace.errors import UnknownLedgerFolder
 from ledgerbridge.workspace.importing import ImportReport
@@ -106,7 +111,13 @@ class Workspace:
             if items:
                 batch_id = f"{folder}-{REFERENCE}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
                 clients.record_outgoing_batch(
-                    connection, folder, batch_id, kind=REFERENCE, actor="accountant", at=now
+                    connection,
+                    folder,
+                    batch_id,
+                    kind=REFERENCE,
+                    actor="accountant",
+                    at=now,
+                    content=reference_content(items),
                 )
         if batch_id is None or reference is None:
             return ConnectReport(settings, created)

@@ -27,6 +27,7 @@ from ledgerbridge.domain.clock import Clock
 from ledgerbridge.domain.keys import entry_key, parse_entry_key
 from ledgerbridge.domain.lifecycle import Action, Status
 from ledgerbridge.relay.values import OutgoingBatch, OutgoingEntry
+from ledgerbridge.workspace.clients import reference_from_content
 from ledgerbridge.workspace.errors import ApiDisabled, SyncAlreadyRunning, UnknownClient
 from ledgerbridge.workspace.tables import clients, entries, outbox, rejections
 from ledgerbridge.workspace.transitions import Change, apply_action, record_history
@@ -43,6 +44,7 @@ class SyncReport:
     actor: str = "accountant"
     refused: int = 0  # entries of a batch the relay refused for good: now sync_failed
     refusals: tuple[str, ...] = ()  # why, per refused batch
+    reference_resent: int = 0  # the initial connection's items, their send interrupted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,7 @@ class SyncReport:
             "resent": self.resent,
             "refused": self.refused,
             "refusals": list(self.refusals),
+            "reference_resent": self.reference_resent,
         }
 
     def summary(self) -> str:
@@ -62,6 +65,11 @@ class SyncReport:
             if self.refused
             else ""
         )
+        if self.reference_resent:
+            refused = (
+                f" The initial connection's {self.reference_resent} accounts and third parties,"
+                " whose send was interrupted, were deposited again." + refused
+            )
         if not self.sent and not self.resent:
             if refused:
                 return f"Client {self.folder}:{refused}"
@@ -82,6 +90,7 @@ class _Deposit(NamedTuple):
     sent: int = 0
     refused: int = 0
     refusal: str | None = None
+    reference: int = 0  # accounts and third parties of the initial connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +163,7 @@ class Synchronizer:
             actor,
             refused=sum(deposit.refused for deposit in deposits),
             refusals=tuple(deposit.refusal for deposit in deposits if deposit.refusal),
+            reference_resent=sum(deposit.reference for deposit in earlier),
         )
 
     def _send_verified(self, folder: str, actor: str) -> tuple[str | None, _Deposit]:
@@ -189,22 +199,34 @@ class Synchronizer:
         return batch_id, self._deposit(folder, batch_id)
 
     def _deposit_unconfirmed(self, folder: str) -> list[_Deposit]:
-        """Deposit again the batches whose deposit was never confirmed (a crash, a timeout)."""
+        """Deposit again the batches whose deposit was never confirmed (a crash, a timeout):
+        entries batches, and the initial connection's reference batch when its items are kept."""
         with self._database.transaction(write=False) as connection:
-            pending = (
-                connection.execute(
-                    sa.select(outbox.c.batch_id)
-                    .where(
-                        outbox.c.client == folder,
-                        outbox.c.kind == "entries",
-                        outbox.c.deposited_at.is_(None),
-                    )
-                    .order_by(outbox.c.created_at)
+            pending = connection.execute(
+                sa.select(outbox.c.batch_id, outbox.c.kind, outbox.c.content)
+                .where(
+                    outbox.c.client == folder,
+                    outbox.c.deposited_at.is_(None),
+                    sa.or_(outbox.c.kind == "entries", outbox.c.content.is_not(None)),
                 )
-                .scalars()
-                .all()
-            )
-        return [self._deposit(folder, batch_id) for batch_id in pending]
+                .order_by(outbox.c.created_at)
+            ).all()
+        return [
+            self._deposit(folder, row.batch_id)
+            if row.kind == "entries"
+            else self._deposit_reference(folder, row.batch_id, row.content)
+            for row in pending
+        ]
+
+    def _deposit_reference(self, folder: str, batch_id: str, content: str) -> _Deposit:
+        items = reference_from_content(content)
+        try:
+            self._connector.deposit(OutgoingBatch.of_reference(batch_id, folder, items))
+        except DepositRefused as refused:
+            self._confirm_deposit(batch_id)  # never to be taken: nothing more to send
+            return _Deposit(refusal=refused.message.removesuffix("."))
+        self._confirm_deposit(batch_id)
+        return _Deposit(reference=len(items))
 
     def _deposit(self, folder: str, batch_id: str) -> _Deposit:
         """Hand the batch to the relay (idempotent by batch id), then confirm it in the outbox.

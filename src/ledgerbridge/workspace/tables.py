@@ -104,6 +104,9 @@ outbox = sa.Table(
     sa.Column("actor", sa.String, nullable=False),
     # Null until the batch needs no more deposit: the relay took it, or its entries are settled.
     sa.Column("deposited_at", Moment, nullable=True),
+    # A reference batch's items (JSON: kind and document each), to send it again if its
+    # deposit was interrupted; an entries batch is read back from its entries.
+    sa.Column("content", sa.Text, nullable=True),
 )
 
 mirror = sa.Table(
