@@ -148,13 +148,6 @@ RequiredDate = Annotated[
 ]
 
 
-def to_cents(amount: Decimal | None) -> int:
-    """Integer cents of an amount already limited to 2 decimals; absent is 0."""
-    if not amount:
-        return 0
-    return int(amount * 100)
-
-
 def format_amount(amount: Decimal | int | None) -> str:
     """`Decimal('120')` -> `120.00`; integer values are cents."""
     if amount is None:
