@@ -3,7 +3,6 @@ edit/exclude/restore/history`, their exit codes, JSON shapes and refusals withou
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import DATA, Cli
+from tests.integration.workspace_samples import invoice, without_auxiliary
 
 Document = dict[str, Any]
 LIST_KEYS = [
@@ -25,35 +25,6 @@ LIST_KEYS = [
     "predicted",
     "entry_number",
 ]
-
-
-def invoice(entry_id: str, **changes: Any) -> Document:
-    """An ACH invoice the e2e folder accepts as it stands."""
-    document: Document = {
-        "id": entry_id,
-        "journal": "ACH",
-        "date": "2026-03-14",
-        "reference": "F2026-0042",
-        "label": "EDF mars 2026",
-        "lines": [
-            {
-                "account": "606100",
-                "label": "EDF mars 2026",
-                "debit": "100.00",
-                "analytics": [{"axis": "SITE", "section": "PARIS", "amount": "100.00"}],
-            },
-            {"account": "445660", "label": "TVA", "debit": "20.00"},
-            {"account": "401000", "auxiliary": "FEDF", "label": "EDF", "credit": "120.00"},
-        ],
-    }
-    document.update(copy.deepcopy(changes))
-    return document
-
-
-def without_auxiliary(entry_id: str) -> Document:
-    document = invoice(entry_id)
-    del document["lines"][2]["auxiliary"]
-    return document
 
 
 class Workspace:

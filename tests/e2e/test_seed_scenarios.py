@@ -12,28 +12,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import DATA, Cli
+from tests.integration.workspace_samples import invoice
 
 Document = dict[str, Any]
-
-
-def good_invoice(entry_id: str = "inv-1") -> Document:
-    return {
-        "id": entry_id,
-        "journal": "ACH",
-        "date": "2026-03-14",
-        "reference": "F2026-0042",
-        "label": "EDF mars 2026",
-        "lines": [
-            {
-                "account": "606100",
-                "label": "EDF mars 2026",
-                "debit": "100.00",
-                "analytics": [{"axis": "SITE", "section": "PARIS", "amount": "100.00"}],
-            },
-            {"account": "445660", "label": "TVA", "debit": "20.00"},
-            {"account": "401000", "auxiliary": "FEDF", "label": "EDF", "credit": "120.00"},
-        ],
-    }
 
 
 class Scenario:
@@ -134,7 +115,7 @@ def test_error_1_locked_journal_is_opened_in_the_ledger_then_resent(scenario: Sc
 
     fail_then_fix(
         scenario,
-        good_invoice(),
+        invoice("inv-1"),
         "journal_locked",
         "The purchase journal is locked or read-only",
         fix_in_ledger_then_verify_by_code(open_journal, "journal_locked"),
@@ -142,7 +123,7 @@ def test_error_1_locked_journal_is_opened_in_the_ledger_then_resent(scenario: Sc
 
 
 def test_error_2_missing_analytics_allowed_in_the_ledger_then_resent(scenario: Scenario) -> None:
-    entry = good_invoice()
+    entry = invoice("inv-1")
     del entry["lines"][0]["analytics"]
 
     def allow(setup: Document) -> None:
@@ -158,9 +139,9 @@ def test_error_2_missing_analytics_allowed_in_the_ledger_then_resent(scenario: S
 
 
 def test_error_3_allocation_that_does_not_add_up_is_edited_then_resent(scenario: Scenario) -> None:
-    entry = good_invoice()
+    entry = invoice("inv-1")
     entry["lines"][0]["analytics"] = [{"axis": "SITE", "section": "PARIS", "amount": "60.00"}]
-    fixed_lines = good_invoice()["lines"]
+    fixed_lines = invoice("inv-1")["lines"]
     fixed_lines[0]["analytics"] = [
         {"axis": "SITE", "section": "PARIS", "amount": "60.00"},
         {"axis": "SITE", "section": "LYON", "amount": "40.00"},
@@ -176,14 +157,14 @@ def test_error_3_allocation_that_does_not_add_up_is_edited_then_resent(scenario:
 
 
 def test_error_4_collective_account_gets_its_auxiliary_by_an_edit(scenario: Scenario) -> None:
-    entry = good_invoice()
+    entry = invoice("inv-1")
     del entry["lines"][2]["auxiliary"]
     fail_then_fix(
         scenario,
         entry,
         "collective_account",
         "Account (401000) or other is collective",
-        edit_then_verify("inv-1", {"lines": good_invoice()["lines"]}),
+        edit_then_verify("inv-1", {"lines": invoice("inv-1")["lines"]}),
     )
 
 
@@ -196,7 +177,7 @@ def test_error_5_locked_account_is_unlocked_in_the_ledger(scenario: Scenario) ->
 
     fail_then_fix(
         scenario,
-        good_invoice(),
+        invoice("inv-1"),
         "account_locked",
         "Account 445660 is locked",
         fix_in_ledger_then_verify_by_code(unlock, "account_locked"),
@@ -204,7 +185,7 @@ def test_error_5_locked_account_is_unlocked_in_the_ledger(scenario: Scenario) ->
 
 
 def test_error_6_date_in_a_closed_fiscal_year_is_corrected_by_an_edit(scenario: Scenario) -> None:
-    entry = good_invoice()
+    entry = invoice("inv-1")
     entry["date"] = "2024-03-14"
     fail_then_fix(
         scenario,
@@ -224,7 +205,7 @@ def test_error_7_import_cursor_period_is_unlocked_in_the_ledger(scenario: Scenar
 
     fail_then_fix(
         scenario,
-        good_invoice(),
+        invoice("inv-1"),
         "import_cursor_locked",
         "Import cursor locked",
         fix_in_ledger_then_verify_by_code(unlock, "import_cursor_locked"),
@@ -250,13 +231,13 @@ def test_error_7_import_cursor_period_is_unlocked_in_the_ledger(scenario: Scenar
             "document_not_settled",
             "The document is not settled",
             lambda e: e["lines"][1].update(debit="25.00"),
-            {"lines": good_invoice()["lines"]},
+            {"lines": invoice("inv-1")["lines"]},
         ),
         (
             "record_not_found",
             "Record not found",
             lambda e: e["lines"][1].update(account="445999"),
-            {"lines": good_invoice()["lines"]},
+            {"lines": invoice("inv-1")["lines"]},
         ),
     ],
 )
@@ -267,7 +248,7 @@ def test_error_9_other_errors_are_fixed_by_an_edit(
     break_entry: Callable[[Document], object],
     patch: Document,
 ) -> None:
-    entry = copy.deepcopy(good_invoice())
+    entry = copy.deepcopy(invoice("inv-1"))
     break_entry(entry)
     fail_then_fix(scenario, entry, code, message, edit_then_verify("inv-1", patch))
 
@@ -277,7 +258,7 @@ def test_error_8_entries_stay_synchronizing_until_the_connector_is_active_and_th
 ) -> None:
     cli = scenario.cli
     assert cli("ledger", "marketplace", "ACME", "--deactivate").code == 0
-    scenario.import_entries(good_invoice())
+    scenario.import_entries(invoice("inv-1"))
     cli("entries", "verify", "ACME", "--all")
     assert cli("sync", "ACME").code == 0
     opening = cli("ledger", "open", "ACME")
@@ -298,7 +279,7 @@ def test_an_expired_certificate_keeps_batches_waiting_with_the_seed_message(
 ) -> None:
     cli = scenario.cli
     assert cli("ledger", "admin-auth", "--expires", "2020-01-01").code == 0
-    scenario.import_entries(good_invoice())
+    scenario.import_entries(invoice("inv-1"))
     cli("entries", "verify", "ACME", "--all")
     cli("sync", "ACME")
     opening = cli("ledger", "open", "ACME")
@@ -314,14 +295,14 @@ def test_an_expired_certificate_keeps_batches_waiting_with_the_seed_message(
 
 
 def test_rejections_tab_lists_every_rejection_newest_first_and_settles(scenario: Scenario) -> None:
-    entry = good_invoice()
+    entry = invoice("inv-1")
     del entry["lines"][2]["auxiliary"]
     fail_then_fix(
         scenario,
         entry,
         "collective_account",
         "Account (401000) or other is collective",
-        edit_then_verify("inv-1", {"lines": good_invoice()["lines"]}),
+        edit_then_verify("inv-1", {"lines": invoice("inv-1")["lines"]}),
     )
     rows = scenario.cli("rejections", "ACME", "--json").json["rejections"]
     assert len(rows) == 1

@@ -19,6 +19,7 @@ from ledgerbridge.relay.values import OutgoingBatch
 from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.tables import entries
 from tests.integration.ledger_samples import acme_document
+from tests.unit.conftest import EDF_INVOICE
 
 Document = dict[str, Any]
 
@@ -69,23 +70,7 @@ def acme_setup() -> FolderSetup:
 
 def invoice(entry_id: str, **changes: Any) -> Document:
     """The §4.2 EDF invoice under another id, accepted by ACME as it stands."""
-    document: Document = {
-        "id": entry_id,
-        "journal": "ACH",
-        "date": "2026-03-14",
-        "reference": "F2026-0042",
-        "label": "EDF mars 2026",
-        "lines": [
-            {
-                "account": "606100",
-                "label": "EDF mars 2026",
-                "debit": "100.00",
-                "analytics": [{"axis": "SITE", "section": "PARIS", "amount": "100.00"}],
-            },
-            {"account": "445660", "label": "TVA", "debit": "20.00"},
-            {"account": "401000", "auxiliary": "FEDF", "label": "EDF", "credit": "120.00"},
-        ],
-    }
+    document: Document = {**copy.deepcopy(EDF_INVOICE), "id": entry_id}
     document.update(copy.deepcopy(changes))
     return document
 
