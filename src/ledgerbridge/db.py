@@ -99,6 +99,17 @@ class Database:
         return self._engine.dialect.name == "sqlite"
 
     @property
+    def shared_by_processes(self) -> bool:
+        """Whether another process can open its own connection and read what is committed
+        (a database file or server, not an in-memory SQLite)."""
+        return not (self.is_sqlite and self._engine.url.database in {None, "", ":memory:"})
+
+    def forget_inherited_connections(self) -> None:
+        """In a forked process: leave the pooled connections to the process that opened
+        them, so that this one opens its own."""
+        self._engine.dispose(close=False)
+
+    @property
     def engine(self) -> Engine:
         """The engine, once the schema is at the latest migration."""
         self.ensure_schema()

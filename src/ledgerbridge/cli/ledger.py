@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import mmap
 import os
+import struct
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,11 +16,12 @@ import typer
 
 from ledgerbridge.cli.log_file import ensure_log
 from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
-from ledgerbridge.cli.parallel_check import check_batch
+from ledgerbridge.cli.parallel_check import check_batch, cores
 from ledgerbridge.cli.results import ResultSpool
 from ledgerbridge.cli.settings import SETTINGS
 from ledgerbridge.documents import local_file, read_setup, stream_entries
 from ledgerbridge.domain.entries import BatchReader
+from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.domain.refusals import Refusal
 
@@ -84,6 +89,10 @@ def apply(setup: SetupOption) -> None:
     say(report.summary())
 
 
+FORKED_FROM_BYTES = 1_000_000  # a smaller batch is posted before a second process would help
+_PROGRESS_EVERY = 1000  # results between two updates of the progress bar, when forked
+
+
 @app.command("post")
 def post(folder: FolderArgument, entries: EntriesArgument) -> None:
     """Check and post a batch: each entry posted whole or rejected whole, once."""
@@ -91,15 +100,46 @@ def post(folder: FolderArgument, entries: EntriesArgument) -> None:
     ledger = open_ledger()
     reader = BatchReader(expected_folder=folder)
     with local_file(entries) as path, ResultSpool(is_json()) as spool:
-        with file_progress("Posting", _size(path)) as progress:
+        size = _size(path)
+        forked = size >= FORKED_FROM_BYTES and cores() > 1 and hasattr(os, "fork")
+        with file_progress("Posting", size) as progress:
+            # Forked, another process reads the batch: it tells how far in a shared page.
+            position = ReadPosition() if forked else None
             ledger.post_batch(
                 folder,
-                stream_entries(path, reader, progress=progress),
-                on_result=spool.add,
+                stream_entries(path, reader, progress=position.set if position else progress),
+                on_result=position.follow(spool.add, progress) if position else spool.add,
                 before_commit=lambda: reader.finish(source=entries),
+                forked=forked,
             )
         spool.publish()
         say(f"Folder {folder}: {spool.summary()}.")
+
+
+class ReadPosition:
+    """How far a forked process has read a file, in a page it shares with this process."""
+
+    def __init__(self) -> None:
+        self._page = mmap.mmap(-1, _POSITION.size)  # anonymous, shared with forked processes
+
+    def set(self, position: int) -> None:
+        _POSITION.pack_into(self._page, 0, position)
+
+    def follow(
+        self, on_result: Callable[[CheckResult], None], progress: Callable[[int], None]
+    ) -> Callable[[CheckResult], None]:
+        """`on_result`, telling `progress` the position every so many results."""
+        counted = itertools.count(1)
+
+        def each(result: CheckResult) -> None:
+            on_result(result)
+            if not next(counted) % _PROGRESS_EVERY:
+                progress(_POSITION.unpack_from(self._page)[0])
+
+        return each
+
+
+_POSITION = struct.Struct("<Q")
 
 
 @app.command("entries")

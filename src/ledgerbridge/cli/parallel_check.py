@@ -15,7 +15,6 @@ batches, YAML and a single core still get.
 
 from __future__ import annotations
 
-import gc
 import mmap
 import os
 import pickle
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from ledgerbridge import collector
 from ledgerbridge.cli.output import file_progress
 from ledgerbridge.cli.results import ResultSpool, ResultWriter, Segment
 from ledgerbridge.documents import (
@@ -235,47 +235,41 @@ class _Batch:
         self.files = [writer.file for writer in writers]
         take, give = os.pipe()
         children: list[_Child] = []
-        collecting = gc.isenabled()
-        # Checking makes no garbage that refcounting leaves behind: the collector would only
-        # walk the objects over and over (and, in a child, copy the pages it inherited).
-        gc.disable()
-        gc.freeze()
-        try:
-            os.write(give, tokens)
-            os.close(give)
-            sys.stdout.flush()
-            sys.stderr.flush()
+        # Checking makes no garbage that refcounting leaves behind: see collector.
+        with collector.paused():
             try:
-                for process in range(1, processes):
-                    children.append(_Child.start(self, process, writers[process], take, spool))
-            except OSError:  # no more processes to be had: those started do the work
-                pass
-            with file_progress("Checking", self.size) as progress:
+                os.write(give, tokens)
+                os.close(give)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                try:
+                    for process in range(1, processes):
+                        children.append(_Child.start(self, process, writers[process], take, spool))
+                except OSError:  # no more processes to be had: those started do the work
+                    pass
+                with file_progress("Checking", self.size) as progress:
 
-                def tell() -> None:
-                    done = sum(chunk.entries for chunk in self.chunks)
-                    progress(self.size * done // len(self.items))
+                    def tell() -> None:
+                        done = sum(chunk.entries for chunk in self.chunks)
+                        progress(self.size * done // len(self.items))
 
-                def own(report: _Report) -> None:
-                    self._take(report)
+                    def own(report: _Report) -> None:
+                        self._take(report)
+                        for child in children:
+                            for received in child.reports(wait=False):
+                                self._take(received)
+                        tell()
+
+                    self.work(0, writers[0], take, own)
                     for child in children:
-                        for received in child.reports(wait=False):
+                        for received in child.reports(wait=True, meanwhile=tell):
                             self._take(received)
-                    tell()
-
-                self.work(0, writers[0], take, own)
+                        child.end()
+                    progress(self.size)
+            finally:
                 for child in children:
-                    for received in child.reports(wait=True, meanwhile=tell):
-                        self._take(received)
-                    child.end()
-                progress(self.size)
-        finally:
-            for child in children:
-                child.stop()
-            os.close(take)
-            gc.unfreeze()
-            if collecting:
-                gc.enable()
+                    child.stop()
+                os.close(take)
 
     def _take(self, report: _Report) -> None:
         if isinstance(report, _Failure):

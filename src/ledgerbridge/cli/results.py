@@ -52,10 +52,23 @@ def result_text(result: CheckResult) -> str:
 _ENCODER = msgspec.json.Encoder()
 
 
+def _posted_json(result: CheckResult) -> str:
+    """An accepted and numbered result, in the words of `as_dict` encoded."""
+    return (
+        f'{{"id":{encode_basestring(result.id)},"status":"accepted","code":null,'
+        f'"message":null,"findings":[],"entry_number":{result.entry_number},'
+        f'"fiscal_year":{encode_basestring(result.fiscal_year or "")},'
+        f'"replay":{"true" if result.replay else "false"}}}'
+    )
+
+
 def result_json(result: CheckResult) -> str:
-    """The result as §4.3 JSON; a plain acceptance, by far the most common, written directly."""
-    if result.accepted and result.entry_number is None:
-        return _accepted_json(result.id)
+    """The result as §4.3 JSON; acceptances, by far the most common, written directly."""
+    if result.accepted:
+        if result.entry_number is None:
+            return _accepted_json(result.id)
+        if result.fiscal_year is not None:
+            return _posted_json(result)
     return _ENCODER.encode(result.as_dict()).decode()
 
 

@@ -1,14 +1,16 @@
 """Posting a batch: check each entry, number and store the accepted ones, exactly once per key.
 
 The whole batch is one transaction with the folder locked. Entries are read in chunks so
-a stream of any length never sits in memory; per chunk, one query finds the keys already
-posted and one bulk insert per table stores the new entries, lines and allocations.
+a stream of any length never sits in memory. Each chunk is first prepared (`Numbering`):
+keys already posted looked up, entries checked, numbered and turned into the rows to
+insert, with every result; then stored, one bulk insert per table. Preparing only reads
+the database, so it may run in another process than the one storing (ledger/forked_posting).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from typing import Any, NamedTuple
@@ -32,6 +34,7 @@ from ledgerbridge.ledger.tables import (
 )
 
 EntryKey = Callable[[Entry], str]
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +87,20 @@ def post_batch(
     posted_at: datetime,
 ) -> PostingSummary:
     """Check and post `entries` in the connection's transaction; the caller commits."""
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
-    target = find_folder(connection, folder, lock=True)
-    batch = _Batch(connection, target.id, FolderIndex.of(target.setup), posted_at)
-    for chunk in _chunks(entries, chunk_size):
-        for result in batch.post_chunk(chunk, key):
+    numbering = Numbering.start(connection, folder, posted_at)
+    store = Store(connection)
+    for chunk in chunks(entries, chunk_size):
+        prepared = numbering.prepare(chunk, key)
+        store.insert(prepared)
+        for result in prepared.results:
             on_result(result)
-    batch.save_counters()
-    return PostingSummary(
-        folder=folder, accepted=batch.accepted, replayed=batch.replayed, rejected=batch.rejected
-    )
+    store.save_counters(numbering.counters)
+    return numbering.summary(folder)
 
 
-def _chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
+def chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
+    if size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {size}")
     iterator = iter(entries)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -151,13 +154,23 @@ ALLOCATION_COLUMNS = ("entry", "line", "position", "axis", "section", "amount")
 class EntryIds:
     """Ids for new posted entries, known before they are inserted so their lines can follow."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, last_id: int | None) -> None:
         self.connection = connection
         self.postgresql = connection.dialect.name == "postgresql"
-        self.last_id: int | None = None
+        self.last_id = last_id
+
+    @staticmethod
+    def last_used(connection: Connection) -> int | None:
+        """SQLite: the largest id so far, read in the batch's writing transaction, which holds
+        the database's write lock from its start: nobody else inserts until it ends."""
+        if connection.dialect.name == "postgresql":
+            return None  # a sequence hands them out
+        last = connection.scalar(sa.select(sa.func.coalesce(sa.func.max(posted_entries.c.id), 0)))
+        assert last is not None  # coalesce
+        return int(last)
 
     def reserve(self, count: int) -> list[int]:
-        if self.postgresql:
+        if self.last_id is None:
             return list(
                 self.connection.scalars(
                     sa.text(
@@ -167,35 +180,23 @@ class EntryIds:
                     {"count": count},
                 )
             )
-        # SQLite: the batch holds the database's write lock from its start, so nobody
-        # else inserts between reading the largest id and using the ones after it.
-        if self.last_id is None:
-            self.last_id = self.connection.scalar(
-                sa.select(sa.func.coalesce(sa.func.max(posted_entries.c.id), 0))
-            )
-            assert self.last_id is not None
         first = self.last_id + 1
         self.last_id += count
         return list(range(first, first + count))
 
 
-class _Batch:
-    """The state of one batch: the folder's index, its numbering, and the counts so far."""
+@dataclass(slots=True)
+class Counters:
+    """The folder's last entry number per fiscal year: as found, and as the batch moves them."""
 
-    def __init__(
-        self, connection: Connection, folder_id: int, index: FolderIndex, posted_at: datetime
-    ) -> None:
-        self.connection = connection
-        self.folder_id = folder_id
-        self.index = index
-        self.insert_entries = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
-        self.insert_lines = BulkInsert(connection, posted_lines, LINE_COLUMNS)
-        self.insert_allocations = BulkInsert(connection, posted_allocations, ALLOCATION_COLUMNS)
-        self.entry_ids = EntryIds(connection)
-        self.known_keys = _known_keys_query(connection)
-        self.date_value = self.insert_entries.converter("date")
-        self.posted_at = self.insert_entries.converter("posted_at")(posted_at)
-        self.last_numbers: dict[str, int] = {
+    folder_id: int
+    last_numbers: dict[str, int]
+    found: frozenset[str]
+    moved: set[str] = field(default_factory=set)  # fiscal years this batch numbers in
+
+    @classmethod
+    def read(cls, connection: Connection, folder_id: int) -> Counters:
+        last_numbers = {
             row.fiscal_year: row.last_number
             for row in connection.execute(
                 sa.select(entry_counters.c.fiscal_year, entry_counters.c.last_number).where(
@@ -203,23 +204,97 @@ class _Batch:
                 )
             )
         }
-        self.counters_found = frozenset(self.last_numbers)
-        self.numbered: set[str] = set()  # fiscal years whose counter this batch moves
+        return cls(folder_id, last_numbers, frozenset(last_numbers))
+
+    def next_number(self, fiscal_year: str) -> int:
+        number = self.last_numbers.get(fiscal_year, 0) + 1
+        self.last_numbers[fiscal_year] = number
+        return number
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """What the batch's writing transaction found when it locked the folder, before any
+    entry: enough for another connection, reading, to prepare the chunks alike."""
+
+    folder_id: int
+    index: FolderIndex
+    counters: Counters
+    last_id: int | None
+    posted_at: datetime
+
+    @classmethod
+    def locked(cls, connection: Connection, folder: str, posted_at: datetime) -> Start:
+        target = find_folder(connection, folder, lock=True)
+        return cls(
+            target.id,
+            FolderIndex.of(target.setup),
+            Counters.read(connection, target.id),
+            EntryIds.last_used(connection),
+            posted_at,
+        )
+
+
+class Prepared(NamedTuple):
+    """A chunk ready to store: its results in input order, and the rows of its new entries."""
+
+    results: list[CheckResult]
+    entries: list[Row]
+    lines: list[Row]
+    allocations: list[Row]
+
+
+class Numbering:
+    """Prepares the chunks of one batch: keys looked up, entries checked, numbered, made rows.
+
+    It reads through `connection`, the batch's own or one that sees what was committed
+    before the batch locked its folder: keys posted by the batch itself are remembered here.
+    """
+
+    def __init__(self, connection: Connection, start: Start, *, sees_batch: bool = True) -> None:
+        self.connection = connection
+        self.folder_id = start.folder_id
+        self.index = start.index
+        self.counters = start.counters
+        self.entry_ids = EntryIds(connection, start.last_id)
+        self.known_keys = _known_keys_query(connection)
+        entry_values = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
+        self.date_value = entry_values.converter("date")
+        self.posted_at = entry_values.converter("posted_at")(start.posted_at)
+        # Keys this batch posted, when the connection cannot see them: kept, since what is
+        # already posted is looked up before anything else is decided.
+        self.posted: dict[str, PostedKey] | None = None if sees_batch else {}
         # Per day: its fiscal year and the value the driver stores; a batch has few days.
         self.days: dict[date, tuple[str, Any]] = {}
         self.accepted = self.replayed = self.rejected = 0
 
-    def post_chunk(self, chunk: list[Entry], key: EntryKey) -> list[CheckResult]:
-        """Results in the chunk's order, once its new entries are stored."""
-        keys = [key(entry) for entry in chunk]
-        known: dict[str, PostedKey] = {
-            row.key: PostedKey(row.fingerprint, row.fiscal_year, row.number)
+    @classmethod
+    def start(cls, connection: Connection, folder: str, posted_at: datetime) -> Numbering:
+        """The folder locked in the connection's transaction, which also stores the batch."""
+        return cls(connection, Start.locked(connection, folder, posted_at))
+
+    def summary(self, folder: str) -> PostingSummary:
+        return PostingSummary(
+            folder=folder, accepted=self.accepted, replayed=self.replayed, rejected=self.rejected
+        )
+
+    def _known(self, keys: list[str]) -> dict[str, PostedKey]:
+        posted = self.posted
+        known = {} if posted is None else {key: posted[key] for key in keys if key in posted}
+        wanted = list({key for key in keys if key not in known})
+        if wanted:
             for row in self.connection.execute(
-                self.known_keys, {"folder_id": self.folder_id, "keys": list(set(keys))}
-            )
-        }
+                self.known_keys, {"folder_id": self.folder_id, "keys": wanted}
+            ):
+                known[row.key] = PostedKey(row.fingerprint, row.fiscal_year, row.number)
+        return known
+
+    def prepare(self, chunk: list[Entry], key: EntryKey) -> Prepared:
+        """Each entry's result, in the chunk's order, and the rows of those newly posted."""
+        keys = [key(entry) for entry in chunk]
+        known = self._known(keys)
         results: list[CheckResult] = []
-        new_entries: list[tuple[Entry, tuple[Any, ...]]] = []
+        new_entries: list[tuple[Entry, Row]] = []
         for entry, entry_key in zip(chunk, keys, strict=True):
             posted = known.get(entry_key)
             if posted is not None:
@@ -245,10 +320,11 @@ class _Batch:
                 self.rejected += 1
                 continue
             fiscal_year, day = self._day(entry)
-            number = self.last_numbers.get(fiscal_year, 0) + 1
-            self.last_numbers[fiscal_year] = number
+            number = self.counters.next_number(fiscal_year)
             entry_fingerprint = fingerprint(entry)
             known[entry_key] = PostedKey(entry_fingerprint, fiscal_year, number)
+            if self.posted is not None:
+                self.posted[entry_key] = known[entry_key]
             row = (
                 self.folder_id,
                 fiscal_year,
@@ -258,16 +334,14 @@ class _Batch:
                 entry.id,
                 entry.journal,
                 day,
-                entry.reference or None,
-                entry.label or None,
+                entry.reference,
+                entry.label,
                 self.posted_at,
             )
             new_entries.append((entry, row))
             results.append(CheckResult(id=entry.id, entry_number=number, fiscal_year=fiscal_year))
             self.accepted += 1
-        if new_entries:
-            self._store(new_entries)
-        return results
+        return Prepared(results, *self._rows(new_entries))
 
     def _day(self, entry: Entry) -> tuple[str, Any]:
         day = entry.date
@@ -276,17 +350,17 @@ class _Batch:
         if known is None:
             year = self.index.fiscal_year_of(day)
             assert year is not None  # an accepted entry's date is in an open fiscal year
-            self.numbered.add(year.code)
+            self.counters.moved.add(year.code)
             known = self.days[day] = (year.code, self.date_value(day))
         return known
 
-    def _store(self, new_entries: list[tuple[Entry, tuple[Any, ...]]]) -> None:
+    def _rows(self, new_entries: list[tuple[Entry, Row]]) -> tuple[list[Row], list[Row], list[Row]]:
+        if not new_entries:
+            return [], [], []
         ids = self.entry_ids.reserve(len(new_entries))
-        self.insert_entries.insert(
-            [(entry_pk, *row) for entry_pk, (_, row) in zip(ids, new_entries, strict=True)]
-        )
-        lines: list[tuple[Any, ...]] = []
-        allocations: list[tuple[Any, ...]] = []
+        entry_rows = [(entry_pk, *row) for entry_pk, (_, row) in zip(ids, new_entries, strict=True)]
+        lines: list[Row] = []
+        allocations: list[Row] = []
         for entry_pk, (entry, _) in zip(ids, new_entries, strict=True):
             for number, line in enumerate(entry.lines or (), 1):
                 debit, credit = line.debit, line.credit
@@ -295,8 +369,8 @@ class _Batch:
                         entry_pk,
                         number,
                         line.account,
-                        line.auxiliary or None,
-                        line.label or None,
+                        line.auxiliary,
+                        line.label,
                         int(debit * 100) if debit else 0,
                         int(credit * 100) if credit else 0,
                     )
@@ -314,27 +388,42 @@ class _Batch:
                                 int(amount * 100) if amount else 0,
                             )
                         )
-        self.insert_lines.insert(lines)
-        self.insert_allocations.insert(allocations)
+        return entry_rows, lines, allocations
 
-    def save_counters(self) -> None:
+
+class Store:
+    """Stores prepared chunks, and the counters at the end, in the batch's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.insert_entries = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
+        self.insert_lines = BulkInsert(connection, posted_lines, LINE_COLUMNS)
+        self.insert_allocations = BulkInsert(connection, posted_allocations, ALLOCATION_COLUMNS)
+
+    def insert(self, prepared: Prepared) -> None:
+        self.insert_entries.insert(prepared.entries)
+        self.insert_lines.insert(prepared.lines)
+        self.insert_allocations.insert(prepared.allocations)
+
+    def save_counters(self, counters: Counters) -> None:
+        last_numbers = counters.last_numbers
         updates = [
-            {"b_fiscal_year": year, "b_last_number": self.last_numbers[year]}
-            for year in sorted(self.numbered & self.counters_found)
+            {"b_fiscal_year": year, "b_last_number": last_numbers[year]}
+            for year in sorted(counters.moved & counters.found)
         ]
         inserts = [
             {
-                "folder_id": self.folder_id,
+                "folder_id": counters.folder_id,
                 "fiscal_year": year,
-                "last_number": self.last_numbers[year],
+                "last_number": last_numbers[year],
             }
-            for year in sorted(self.numbered - self.counters_found)
+            for year in sorted(counters.moved - counters.found)
         ]
         if updates:
             self.connection.execute(
                 entry_counters.update()
                 .where(
-                    entry_counters.c.folder_id == self.folder_id,
+                    entry_counters.c.folder_id == counters.folder_id,
                     entry_counters.c.fiscal_year == sa.bindparam("b_fiscal_year"),
                 )
                 .values(last_number=sa.bindparam("b_last_number")),

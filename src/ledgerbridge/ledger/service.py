@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import TextIO
+
+from sqlalchemy import Connection
 
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.setup import FolderSetup
-from ledgerbridge.ledger import fec_export, folders, posting, queries
+from ledgerbridge.ledger import fec_export, folders, forked_posting, posting, queries
 from ledgerbridge.ledger.fec_export import FecExport
 from ledgerbridge.ledger.folders import ApplyReport
 from ledgerbridge.ledger.posting import PostingSummary
@@ -60,6 +63,7 @@ class Ledger:
         on_result: Callable[[CheckResult], None],
         before_commit: Callable[[], None] = _nothing,
         chunk_size: int = 2000,
+        forked: bool = False,
     ) -> PostingSummary:
         """Check and post a batch in one transaction, the folder locked meanwhile.
 
@@ -70,19 +74,41 @@ class Ledger:
         `before_commit` runs after the last entry; if it raises, nothing is stored and
         the error propagates. Results already given are then void: until this method
         returns, they are provisional.
+
+        `forked`: a large batch on a machine of several cores. A forked process then
+        reads, checks and numbers the entries while this one stores them: `entries` is
+        iterated, and `before_commit` runs, in that process (see ledger.forked_posting).
+        An in-memory database, which no other process can read, posts in this one.
         """
         with self._database.transaction() as connection:
-            summary = posting.post_batch(
-                connection,
-                folder,
-                entries,
-                key=key,
-                on_result=on_result,
-                chunk_size=chunk_size,
-                posted_at=self._clock(),
-            )
-            before_commit()
+            if forked and self._database.shared_by_processes:
+                summary = forked_posting.post_batch_forked(
+                    connection,
+                    folder,
+                    entries,
+                    key=key,
+                    on_result=on_result,
+                    chunk_size=chunk_size,
+                    posted_at=self._clock(),
+                    reading=self._reading_after_fork,
+                    after_reading=before_commit,
+                )
+            else:
+                summary = posting.post_batch(
+                    connection,
+                    folder,
+                    entries,
+                    key=key,
+                    on_result=on_result,
+                    chunk_size=chunk_size,
+                    posted_at=self._clock(),
+                )
+                before_commit()
         return summary
+
+    def _reading_after_fork(self) -> AbstractContextManager[Connection]:
+        self._database.forget_inherited_connections()
+        return self._database.transaction(write=False)
 
     def posted_entries(self, folder: str, fiscal_year: str | None = None) -> Iterator[PostedEntry]:
         """Posted entries, by fiscal year (in date order) then number; read as iterated.

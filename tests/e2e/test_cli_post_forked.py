@@ -1,0 +1,105 @@
+"""`ledger post` of a large batch, read and checked in a forked process, says and stores what
+posting it in one process does."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledgerbridge.cli import ledger as ledger_cli
+from ledgerbridge.ledger import forked_posting
+from tests.e2e.conftest import DATA, Cli, Outcome
+
+TEMPLATES: list[dict[str, Any]] = json.loads((DATA / "e2e_entries.json").read_text())["entries"]
+
+
+def _batch(path: Path, count: int, **changes: Any) -> Path:
+    entries = []
+    for number in range(count):
+        entry = copy.deepcopy(TEMPLATES[number % len(TEMPLATES)])
+        entry["id"] = f"e{number:04d}"
+        entries.append(entry)
+    for index, change in changes.items():
+        entries[int(index.removeprefix("at"))].update(change)
+    path.write_text(json.dumps({"folder": "ACME", "entries": entries}), encoding="utf-8")
+    return path
+
+
+def _post(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, batch: Path, *, forked: bool, json_output: bool
+) -> tuple[Outcome, Outcome]:
+    """The posting's outcome, then the ledger's entries."""
+    with monkeypatch.context() as patch:
+        patch.setattr(ledger_cli, "cores", lambda: 2)
+        patch.setattr(ledger_cli, "FORKED_FROM_BYTES", 0 if forked else 1 << 62)
+        cli("ledger", "apply", "--setup", DATA / "e2e_setup.json")
+        options = ("--json",) if json_output else ()
+        posted = cli("ledger", "post", "ACME", batch, *options)
+        return posted, cli("ledger", "entries", "ACME", "--json")
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Batches posted by a forked process: proof that one was used."""
+    counted: list[int] = []
+    post = forked_posting.post_batch_forked
+
+    def counting(*args: Any, **options: Any) -> Any:
+        counted.append(1)
+        return post(*args, **options)
+
+    monkeypatch.setattr(forked_posting, "post_batch_forked", counting)
+    return counted
+
+
+@pytest.mark.parametrize("json_output", [False, True])
+def test_a_forked_posting_says_and_stores_what_one_process_does(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    forks: list[int],
+    json_output: bool,
+) -> None:
+    batch = _batch(tmp_path / "batch.json", 2500)
+    alone = _post(
+        Cli(tmp_path / "alone", capsys), monkeypatch, batch, forked=False, json_output=json_output
+    )
+    assert forks == []
+    forked = _post(
+        Cli(tmp_path / "forked", capsys), monkeypatch, batch, forked=True, json_output=json_output
+    )
+    assert forks == [1]
+    assert forked[0] == alone[0]
+    assert forked[0].code == 0
+    assert _without_times(forked[1].json) == _without_times(alone[1].json)
+    assert len(forked[1].json["entries"]) > 1000
+
+
+def _without_times(listing: Any) -> Any:
+    for entry in listing["entries"]:
+        entry.pop("posted_at", None)
+    return listing
+
+
+def test_a_malformed_entry_late_in_the_batch_refuses_it_whole(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    forks: list[int],
+) -> None:
+    batch = _batch(tmp_path / "batch.json", 2500, at2400={"date": "2026-02-30"})
+    alone = _post(
+        Cli(tmp_path / "alone", capsys), monkeypatch, batch, forked=False, json_output=False
+    )
+    forked = _post(
+        Cli(tmp_path / "forked", capsys), monkeypatch, batch, forked=True, json_output=False
+    )
+    assert forks == [1]
+    assert forked[0] == alone[0]
+    assert forked[0].code == 2
+    assert "entries[2400].date" in forked[0].err
+    assert forked[1].json["entries"] == []
