@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql
 
+from ledgerbridge import collector
 from ledgerbridge.bulk import BulkInsert
 from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import Entry
@@ -89,11 +90,12 @@ def post_batch(
     """Check and post `entries` in the connection's transaction; the caller commits."""
     numbering = Numbering.start(connection, folder, posted_at)
     store = Store(connection)
-    for chunk in chunks(entries, chunk_size):
-        prepared = numbering.prepare(chunk, key)
-        store.insert(prepared)
-        for result in prepared.results:
-            on_result(result)
+    with collector.paused():
+        for chunk in chunks(entries, chunk_size):
+            prepared = numbering.prepare(chunk, key)
+            store.insert(prepared)
+            for result in prepared.results:
+                on_result(result)
     store.save_counters(numbering.counters)
     return numbering.summary(folder)
 
