@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from ledgerbridge.bulk import insert_rows
+from ledgerbridge.bulk import BulkInsert
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.domain.entries import decode_entry
@@ -178,13 +178,9 @@ class Relay:
                 )
                 assert inserted.inserted_primary_key is not None  # a single-row insert
                 batch_pk = inserted.inserted_primary_key[0]
+                statement = BulkInsert(connection, batch_items, ("batch", *StoredItem._fields))
                 for chunk in _chunks(items, WRITE_CHUNK):
-                    insert_rows(
-                        connection,
-                        batch_items,
-                        ("batch", *StoredItem._fields),
-                        [(batch_pk, *item) for item in chunk],
-                    )
+                    statement.insert([(batch_pk, *item) for item in chunk])
         except IntegrityError:
             # The same batch deposited at the same moment by another process.
             known = self._receipt(batch.batch_id)
@@ -435,11 +431,12 @@ class Relay:
         )
         for start in range(0, size, self._chunk_size):
             with self._database.transaction(write=False) as connection:
-                rows = connection.execute(
-                    query, {"start": start, "stop": start + self._chunk_size}
-                ).all()
-            for row in rows:
-                yield StoredItem(row.position, row.key, row.kind, row.content)
+                rows = (
+                    connection.execute(query, {"start": start, "stop": start + self._chunk_size})
+                    .tuples()
+                    .all()
+                )
+            yield from map(StoredItem._make, rows)
 
     def _store_injection(
         self, batch_pk: int, folder: str, injection: Injection, claim: str
@@ -466,12 +463,17 @@ class Relay:
             )
             if marked.rowcount != 1:
                 return False
+            statement = BulkInsert(
+                connection, results, ("batch", "folder", "created_at", *Answer._fields)
+            )
+            created_at = statement.converter("created_at")(now)
+            flag = statement.converter("expected")
             for chunk in _chunks(injection.answers, WRITE_CHUNK):
-                insert_rows(
-                    connection,
-                    results,
-                    ("batch", "folder", "created_at", *Answer._fields),
-                    [(batch_pk, folder, now, *answer) for answer in chunk],
+                statement.insert(
+                    [
+                        (batch_pk, folder, created_at, position, key, item, result, flag(expected))
+                        for position, key, item, result, expected in chunk
+                    ]
                 )
         return True
 
@@ -517,14 +519,12 @@ class Relay:
         """Mark results delivered (again is a no-op); how many were newly marked."""
         now = self._clock()
         marked = 0
+        update = _DELIVERED if folder is None else _DELIVERED_OF_FOLDER
         with self._database.transaction() as connection:
             for chunk in _chunks(sorted(set(result_ids)), ID_CHUNK):
-                update = results.update().where(
-                    results.c.id.in_(chunk), results.c.delivered_at.is_(None)
-                )
-                if folder is not None:
-                    update = update.where(results.c.folder == folder)
-                marked += connection.execute(update.values(delivered_at=now)).rowcount
+                marked += connection.execute(
+                    update, {"k_ids": chunk, "k_folder": folder, "k_now": now}
+                ).rowcount
         return marked
 
     # -- the ledger's setup published to the workspace ---------------------------------
@@ -558,6 +558,19 @@ class Relay:
         return Publication(
             folder, FolderSetup.model_validate(json.loads(row.setup)), row.published_at
         )
+
+
+# Results marked delivered, by a list of ids given as one expanding parameter: compiled
+# once (SQLAlchemy's cache), not once per list.
+_DELIVERED = (
+    results.update()
+    .where(
+        results.c.id.in_(sa.bindparam("k_ids", expanding=True)),
+        results.c.delivered_at.is_(None),
+    )
+    .values(delivered_at=sa.bindparam("k_now"))
+)
+_DELIVERED_OF_FOLDER = _DELIVERED.where(results.c.folder == sa.bindparam("k_folder"))
 
 
 class _Tally:

@@ -33,6 +33,7 @@ from ledgerbridge.workspace.mirror import (
 )
 from ledgerbridge.workspace.tables import entries, history
 from ledgerbridge.workspace.transitions import (
+    STATUS_OF,
     Change,
     NewRevision,
     apply_action,
@@ -262,7 +263,7 @@ def _states_where(
         .order_by(entries.c.entry_id)
         .with_for_update()  # as in transitions.current_states
     )
-    return {row.entry_id: (Status(row.status), row.revision) for row in rows}
+    return {entry_id: (STATUS_OF[status], revision) for entry_id, status, revision in rows}
 
 
 def verify(connection: Connection, folder: str, ids: Iterable[str], at: datetime) -> list[Change]:

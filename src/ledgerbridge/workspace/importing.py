@@ -17,14 +17,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ledgerbridge.bulk import insert_rows
+from ledgerbridge.bulk import BulkInsert
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.fingerprint import fingerprint
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.workspace.mirror import Preflight, content_of, prediction_values
 from ledgerbridge.workspace.tables import entries, revisions
-from ledgerbridge.workspace.transitions import Change, NewRevision, record_history, revise
+from ledgerbridge.workspace.transitions import (
+    STATUS_OF,
+    Change,
+    NewRevision,
+    record_history,
+    revise,
+)
 
 NEW = "new"
 UPDATED = "updated"
@@ -47,6 +53,7 @@ NEW_ENTRY_COLUMNS = (
     "predicted",
     "predicted_against",
 )
+REVISION_COLUMNS = ("client", "entry_id", "revision", "content", "created_at")
 _LOOKUP = 500  # ids per IN (...) lookup: well under every database's parameter limit
 
 
@@ -161,20 +168,47 @@ def _older_objects_left_alone() -> Iterator[None]:
         gc.unfreeze()
 
 
+_KNOWN_OF_IDS = (
+    sa.select(entries.c.entry_id, entries.c.status, entries.c.revision, entries.c.fingerprint)
+    .where(
+        entries.c.client == sa.bindparam("k_client"),
+        entries.c.entry_id.in_(sa.bindparam("k_ids", expanding=True)),
+    )
+    .order_by(entries.c.entry_id)
+    .with_for_update()  # as in transitions.current_states
+)
+
+
 def _known_entries(connection: Connection, folder: str, ids: Sequence[str]) -> dict[str, _Known]:
     known: dict[str, _Known] = {}
     for start in range(0, len(ids), _LOOKUP):
         rows = connection.execute(
-            sa.select(
-                entries.c.entry_id, entries.c.status, entries.c.revision, entries.c.fingerprint
-            )
-            .where(entries.c.client == folder, entries.c.entry_id.in_(ids[start : start + _LOOKUP]))
-            .order_by(entries.c.entry_id)
-            .with_for_update()  # as in transitions.current_states
+            _KNOWN_OF_IDS, {"k_client": folder, "k_ids": ids[start : start + _LOOKUP]}
         )
-        for row in rows:
-            known[row.entry_id] = _Known(Status(row.status), row.revision, row.fingerprint)
+        for entry_id, status, revision, entry_print in rows:
+            known[entry_id] = _Known(STATUS_OF[status], revision, entry_print)
     return known
+
+
+def _store_new_entries(
+    connection: Connection, folder: str, new_rows: Sequence[tuple[Any, ...]], at: datetime
+) -> None:
+    """The new entries (rows of NEW_ENTRY_COLUMNS, times as given), their first revision
+    and their import in the history."""
+    if not new_rows:
+        return
+    insert_entries = BulkInsert(connection, entries, NEW_ENTRY_COLUMNS)
+    insert_entries.insert(insert_entries.converted(new_rows))
+    insert_revisions = BulkInsert(connection, revisions, REVISION_COLUMNS)
+    created_at = insert_revisions.converter("created_at")(at)
+    insert_revisions.insert([(folder, row[1], 1, row[4], created_at) for row in new_rows])
+    record_history(
+        connection,
+        folder,
+        [Change(row[1], 1, None, Status.TO_VERIFY, "imported") for row in new_rows],
+        ACTOR,
+        at,
+    )
 
 
 def _import_chunk(
@@ -227,20 +261,7 @@ def _import_chunk(
             outcomes.append(ImportOutcome(entry.id, UPDATED, Status.TO_VERIFY, revision))
         else:
             outcomes.append(ImportOutcome(entry.id, LEFT_AS_IS, current.status, current.revision))
-    insert_rows(connection, entries, NEW_ENTRY_COLUMNS, new_rows)
-    insert_rows(
-        connection,
-        revisions,
-        ("client", "entry_id", "revision", "content", "created_at"),
-        [(folder, row[1], 1, row[4], at) for row in new_rows],
-    )
-    record_history(
-        connection,
-        folder,
-        [Change(row[1], 1, None, Status.TO_VERIFY, "imported") for row in new_rows],
-        ACTOR,
-        at,
-    )
+    _store_new_entries(connection, folder, new_rows, at)
     revise(
         connection,
         folder,

@@ -30,7 +30,7 @@ from ledgerbridge.relay.values import OutgoingBatch, OutgoingEntry
 from ledgerbridge.workspace.clients import reference_from_content
 from ledgerbridge.workspace.errors import ApiDisabled, SyncAlreadyRunning, UnknownClient
 from ledgerbridge.workspace.tables import clients, entries, outbox, rejections
-from ledgerbridge.workspace.transitions import Change, apply_action, record_history
+from ledgerbridge.workspace.transitions import ID_CHUNK, Change, apply_action, record_history
 
 SYNC_LEASE = timedelta(minutes=30)  # a sync that died frees its client after this
 
@@ -173,7 +173,7 @@ class Synchronizer:
             # Locked, so that an edit committed meanwhile cannot slip an unverified revision
             # into the batch (PostgreSQL; SQLite's writer holds the whole database already).
             rows = connection.execute(
-                sa.select(entries.c.entry_id, entries.c.revision)
+                sa.select(entries.c.entry_id, entries.c.revision, entries.c.content)
                 .where(entries.c.client == folder, entries.c.status == Status.VERIFIED.value)
                 .order_by(entries.c.entry_id)
                 .with_for_update()
@@ -185,7 +185,7 @@ class Synchronizer:
                     batch_id=batch_id, client=folder, kind="entries", created_at=now, actor=actor
                 )
             )
-            states = {row.entry_id: (Status.VERIFIED, row.revision) for row in rows}
+            states = {entry_id: (Status.VERIFIED, revision) for entry_id, revision, _ in rows}
             apply_action(
                 connection,
                 folder,
@@ -196,7 +196,9 @@ class Synchronizer:
                 message=f"sent to the relay in batch {batch_id}",
                 values={"batch_id": batch_id, "attempted_at": now},
             )
-        return batch_id, self._deposit(folder, batch_id)
+        # The rows just marked synchronizing in this batch are the batch: they are handed
+        # over as read, not read again.
+        return batch_id, self._hand_over(folder, batch_id, rows)
 
     def _deposit_unconfirmed(self, folder: str) -> list[_Deposit]:
         """Deposit again the batches whose deposit was never confirmed (a crash, a timeout):
@@ -250,21 +252,27 @@ class Synchronizer:
             # outbox says. Depositing it again would only add an empty batch.
             self._confirm_deposit(batch_id)
             return _Deposit()
+        return self._hand_over(folder, batch_id, rows)
+
+    def _hand_over(
+        self, folder: str, batch_id: str, rows: Sequence[sa.Row[tuple[str, int, str]]]
+    ) -> _Deposit:
+        """Deposit the batch of these synchronizing entries (id, revision, content, by id),
+        then confirm it; a batch refused for good is settled instead (see `_deposit`)."""
         batch = OutgoingBatch(
             batch_id=batch_id,
             folder=folder,
             entries=tuple(
-                OutgoingEntry(
-                    key=entry_key(folder, row.entry_id, row.revision),
-                    content=row.content,
-                )
-                for row in rows
+                OutgoingEntry(key=entry_key(folder, entry_id, revision), content=content)
+                for entry_id, revision, content in rows
             ),
         )
         try:
             self._connector.deposit(batch)
         except DepositRefused as refused:
-            self._settle_refused(folder, [(row.entry_id, row.revision) for row in rows], refused)
+            self._settle_refused(
+                folder, [(entry_id, revision) for entry_id, revision, _ in rows], refused
+            )
             return _Deposit(refused=len(rows), refusal=refused.message.removesuffix("."))
         self._confirm_deposit(batch_id)
         return _Deposit(sent=len(rows))
@@ -451,19 +459,25 @@ def _synchronizing(
     until the transaction ends so that two deliveries of the same results cannot both apply
     them."""
     found: dict[str, tuple[int, str | None]] = {}
-    for start in range(0, len(batch_ids), 500):
+    for start in range(0, len(batch_ids), ID_CHUNK):
         rows = connection.execute(
-            sa.select(entries.c.entry_id, entries.c.revision, entries.c.batch_id)
-            .where(
-                entries.c.client == folder,
-                entries.c.status == Status.SYNCHRONIZING.value,
-                entries.c.batch_id.in_(batch_ids[start : start + 500]),
-            )
-            .order_by(entries.c.entry_id)  # one locking order: two deliveries never deadlock
-            .with_for_update()
+            _SYNCHRONIZING_IN_BATCHES,
+            {"k_client": folder, "k_batch_ids": batch_ids[start : start + ID_CHUNK]},
         ).tuples()
         found.update({entry_id: (revision, batch_id) for entry_id, revision, batch_id in rows})
     return found
+
+
+_SYNCHRONIZING_IN_BATCHES = (
+    sa.select(entries.c.entry_id, entries.c.revision, entries.c.batch_id)
+    .where(
+        entries.c.client == sa.bindparam("k_client"),
+        entries.c.status == Status.SYNCHRONIZING.value,
+        entries.c.batch_id.in_(sa.bindparam("k_batch_ids", expanding=True)),
+    )
+    .order_by(entries.c.entry_id)  # one locking order: two deliveries never deadlock
+    .with_for_update()
+)
 
 
 def _not_yet_recorded(

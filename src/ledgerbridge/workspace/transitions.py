@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ledgerbridge.bulk import insert_rows
+from ledgerbridge.bulk import BulkInsert
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
 from ledgerbridge.workspace.tables import entries, history, revisions
 
@@ -49,30 +49,47 @@ class Change:
 def record_history(
     connection: Connection, client: str, changes: Sequence[Change], actor: str, at: datetime
 ) -> None:
-    insert_rows(
-        connection,
-        history,
-        HISTORY_COLUMNS,
+    """One history line per change, all at `at` by `actor` (the time converted once)."""
+    if not changes:
+        return
+    statement = BulkInsert(connection, history, HISTORY_COLUMNS)
+    stored_at = statement.converter("at")(at)
+    statement.insert(
         [
             (
                 client,
                 change.entry_id,
                 change.revision,
-                at,
+                stored_at,
                 actor,
                 change.from_status.value if change.from_status else None,
                 change.to_status.value,
                 change.message,
             )
             for change in changes
-        ],
+        ]
     )
 
+
+ID_CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
+# A status by its stored value, without the enum's own lookup (a list reads thousands).
+STATUS_OF: dict[str, Status] = {status.value: status for status in Status}
 
 # A status change reads the entry's status, then writes the next one. On PostgreSQL a
 # concurrent sync (or edit) could change the status in between, and an edit would then turn
 # an entry already on its way to the ledger back to to_verify: the rows read for a change
 # are locked (FOR UPDATE, in id order). SQLite's writer holds the whole database already.
+
+
+_STATES_OF_IDS = (
+    sa.select(entries.c.entry_id, entries.c.status, entries.c.revision)
+    .where(
+        entries.c.client == sa.bindparam("k_client"),
+        entries.c.entry_id.in_(sa.bindparam("k_ids", expanding=True)),
+    )
+    .order_by(entries.c.entry_id)
+    .with_for_update()
+)
 
 
 def current_states(
@@ -81,16 +98,13 @@ def current_states(
     """Status and revision of the named entries (those that exist), locked until the
     transaction ends, so that the move decided on them still holds when it is written."""
     found: dict[str, tuple[Status, int]] = {}
-    for start in range(0, len(entry_ids), 500):
-        chunk = entry_ids[start : start + 500]
+    for start in range(0, len(entry_ids), ID_CHUNK):
         rows = connection.execute(
-            sa.select(entries.c.entry_id, entries.c.status, entries.c.revision)
-            .where(entries.c.client == client, entries.c.entry_id.in_(chunk))
-            .order_by(entries.c.entry_id)
-            .with_for_update()
+            _STATES_OF_IDS,
+            {"k_client": client, "k_ids": entry_ids[start : start + ID_CHUNK]},
         )
         for entry_id, status, revision in rows:
-            found[entry_id] = (Status(status), revision)
+            found[entry_id] = (STATUS_OF[status], revision)
     return found
 
 
@@ -116,15 +130,43 @@ def apply_action(
     by_target: dict[Status, list[str]] = {}
     for change in changes:
         by_target.setdefault(change.to_status, []).append(change.entry_id)
-    for target, ids in by_target.items():
-        for start in range(0, len(ids), 500):
-            connection.execute(
-                entries.update()
-                .where(entries.c.client == client, entries.c.entry_id.in_(ids[start : start + 500]))
-                .values(status=target.value, updated_at=at, **(values or {}))
-            )
+    extra = dict(values or {})
+    if by_target:
+        update = _update_of_ids(sorted(extra))
+        for target, ids in by_target.items():
+            for start in range(0, len(ids), ID_CHUNK):
+                connection.execute(
+                    update,
+                    {
+                        "k_client": client,
+                        "k_ids": ids[start : start + ID_CHUNK],
+                        "k_status": target.value,
+                        "k_updated_at": at,
+                        **{f"k_{name}": value for name, value in extra.items()},
+                    },
+                )
     record_history(connection, client, changes, actor, at)
     return changes
+
+
+def _update_of_ids(columns: Sequence[str]) -> sa.Update:
+    """The UPDATE of status, updated_at and `columns` for a list of the client's entries.
+
+    Built with the list as one expanding parameter, so the statement is compiled once
+    (SQLAlchemy's cache) instead of once per list of ids.
+    """
+    return (
+        entries.update()
+        .where(
+            entries.c.client == sa.bindparam("k_client"),
+            entries.c.entry_id.in_(sa.bindparam("k_ids", expanding=True)),
+        )
+        .values(
+            status=sa.bindparam("k_status"),
+            updated_at=sa.bindparam("k_updated_at"),
+            **{name: sa.bindparam(f"k_{name}") for name in columns},
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
