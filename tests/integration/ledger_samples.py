@@ -9,46 +9,23 @@ from typing import Any
 
 from ledgerbridge.domain.entries import Entry, entry_document, parse_entry
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
+from tests.unit.conftest import ACME_SETUP as CHECKED_ACME_SETUP
 
 Document = dict[str, Any]
 
 # Posting time of every batch in these tests: 23:30 UTC is already the next day in Paris.
 POSTED_AT = datetime(2026, 3, 20, 23, 30, tzinfo=UTC)
 
-# SPEC §4.1, with a customer and a sales account so that sales can be posted too.
+# The domain tests' ACME folder of SPEC §4.1, without its closed fiscal year and its locked
+# journal, so that its fiscal years are the two open ones, and with its limits written out.
 ACME_SETUP: Document = {
-    "folder": "ACME",
-    "name": "ACME SAS",
-    "siren": "552100554",
+    **copy.deepcopy(CHECKED_ACME_SETUP),
     "fiscal_years": [
-        {"code": "2025", "start": "2025-01-01", "end": "2025-12-31", "status": "open"},
-        {"code": "2026", "start": "2026-01-01", "end": "2026-12-31", "status": "open"},
+        year for year in CHECKED_ACME_SETUP["fiscal_years"] if year["status"] == "open"
     ],
     "journals": [
-        {"code": "ACH", "kind": "purchase", "name": "Achats", "status": "open"},
-        {"code": "VTE", "kind": "sales", "name": "Ventes", "status": "open"},
-        {"code": "OD", "kind": "OD", "name": "Opérations diverses", "status": "read_only"},
-        {"code": "BQ", "kind": "bank", "name": "Banque", "status": "open"},
+        journal for journal in CHECKED_ACME_SETUP["journals"] if journal["status"] != "locked"
     ],
-    "accounts": [
-        {"number": "401000", "name": "Fournisseurs", "collective": True},
-        {"number": "411000", "name": "Clients", "collective": True},
-        {"number": "445660", "name": "TVA déductible"},
-        {"number": "445710", "name": "TVA collectée"},
-        {"number": "512000", "name": "Banque"},
-        {"number": "606100", "name": "Fournitures", "analytics": True},
-        {"number": "626000", "name": "Télécommunications", "locked": True},
-        {"number": "706000", "name": "Prestations de services"},
-    ],
-    "third_parties": [
-        {"code": "FEDF", "name": "EDF", "account": "401000"},
-        {"code": "CDUPONT", "name": "Dupont SARL", "account": "411000"},
-    ],
-    "analytics": {
-        "allow_entries_without_analytics": False,
-        "axes": [{"code": "SITE", "name": "Site", "sections": ["PARIS", "LYON"]}],
-    },
-    "import_cursor": {"locked_periods": [{"from": "2025-01-01", "to": "2025-06-30"}]},
     "limits": {"label": 69, "reference": 13},
 }
 

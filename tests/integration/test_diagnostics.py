@@ -8,15 +8,12 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge.connectors.base import IncomingResult, LinkState
-from ledgerbridge.connectors.relay_connector import RelayConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.entries import Entry, entry_document, parse_entry
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.platform import Platform
-from ledgerbridge.relay.values import OutgoingBatch
 from ledgerbridge.workspace.clients import ReferenceData
 from ledgerbridge.workspace.diagnostics import Check
 from ledgerbridge.workspace.errors import UnknownClient
@@ -24,34 +21,17 @@ from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.sync import Synchronizer
 from ledgerbridge.workspace.tables import outbox
 from tests.integration.ledger_samples import acme_setup, purchase, sale, without_auxiliary
+from tests.integration.workspace_samples import Doorway
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # 10:00 in Paris (winter time)
 CHECK_NAMES = ["api", "connector", "credential", "fiscal_period", "waiting_batches", "mirror"]
 
 
-class UnreachableRelay:
-    """The built-in connector, but deposits never reach the relay."""
-
-    def __init__(self, inner: RelayConnector) -> None:
-        self._inner = inner
-
-    def folder_exists(self, folder: str) -> bool:
-        return self._inner.folder_exists(folder)
-
-    def deposit(self, batch: OutgoingBatch) -> None:
-        raise ConnectionError("the relay cannot be reached")
-
-    def collect_results(self, folder: str) -> list[IncomingResult]:
-        return self._inner.collect_results(folder)
-
-    def acknowledge(self, folder: str, result_ids: list[int]) -> None:
-        self._inner.acknowledge(folder, result_ids)
-
-    def link_state(self, folder: str) -> LinkState:
-        return self._inner.link_state(folder)
-
-    def published_setup(self, folder: str) -> tuple[FolderSetup, datetime] | None:
-        return self._inner.published_setup(folder)
+def unreachable_relay(firm: Firm) -> Doorway:
+    """The firm's connector, its deposits for ACME failing."""
+    doorway = Doorway(firm.platform.connector)
+    doorway.unreachable.add("ACME")
+    return doorway
 
 
 class Firm:
@@ -299,7 +279,7 @@ def test_waiting_batches_check_tells_a_send_the_relay_never_confirmed(
     database: Database, firm: Firm
 ) -> None:
     firm.in_order()
-    unreachable = UnreachableRelay(firm.platform.connector)
+    unreachable = unreachable_relay(firm)
     firm.workspace.import_entries("ACME", [purchase("a")])
     firm.workspace.verify_all("ACME")
     with pytest.raises(ConnectionError):
@@ -321,7 +301,7 @@ def test_reference_data_that_never_reached_the_relay_is_told_then_sent_by_the_ne
     database: Database, firm: Firm
 ) -> None:
     firm.in_order()
-    unreachable = UnreachableRelay(firm.platform.connector)
+    unreachable = unreachable_relay(firm)
     reference = ReferenceData.model_validate(
         {"accounts": [{"number": "471000"}], "third_parties": []}
     )
@@ -347,7 +327,7 @@ def test_reference_data_kept_without_its_items_asks_for_a_new_connection(
     database: Database, firm: Firm
 ) -> None:
     firm.in_order()
-    unreachable = UnreachableRelay(firm.platform.connector)
+    unreachable = unreachable_relay(firm)
     reference = ReferenceData.model_validate(
         {"accounts": [{"number": "471000"}], "third_parties": []}
     )

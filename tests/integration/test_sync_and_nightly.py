@@ -13,12 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from ledgerbridge.connectors.base import IncomingResult, LinkState
-from ledgerbridge.connectors.relay_connector import RelayConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.lifecycle import Status
-from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.platform import Platform
 from ledgerbridge.relay.values import OutgoingBatch
 from ledgerbridge.workspace.errors import ApiDisabled, SyncAlreadyRunning, UnknownClient
@@ -27,44 +24,12 @@ from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.sync import SYNC_LEASE, Synchronizer
 from ledgerbridge.workspace.tables import clients, outbox
 from tests.integration.ledger_samples import acme_setup, purchase, sale
+from tests.integration.workspace_samples import Doorway
 
 WINTER = datetime(2026, 1, 15, 0, 0, tzinfo=UTC)  # Paris is UTC+1: 02:00 there is 01:00 UTC
 SUMMER = datetime(2026, 7, 15, 0, 0, tzinfo=UTC)  # Paris is UTC+2: 02:00 there is 00:00 UTC
 # Wait for a helper thread at most this long: only a broken lock would make it wait.
 THREAD_WAIT_SECONDS = 30
-
-
-class Doorway:
-    """The built-in connector, with a hook run inside `deposit` (the sync is then running)
-    and failures to order."""
-
-    def __init__(self, inner: RelayConnector) -> None:
-        self._inner = inner
-        self.during_deposit: Callable[[OutgoingBatch], None] | None = None
-        self.unreachable: set[str] = set()  # folders whose deposits fail
-
-    def folder_exists(self, folder: str) -> bool:
-        return self._inner.folder_exists(folder)
-
-    def deposit(self, batch: OutgoingBatch) -> None:
-        if batch.folder in self.unreachable:
-            raise ConnectionError(f"the relay cannot be reached for {batch.folder}")
-        hook, self.during_deposit = self.during_deposit, None
-        if hook is not None:
-            hook(batch)
-        self._inner.deposit(batch)
-
-    def collect_results(self, folder: str) -> list[IncomingResult]:
-        return self._inner.collect_results(folder)
-
-    def acknowledge(self, folder: str, result_ids: list[int]) -> None:
-        self._inner.acknowledge(folder, result_ids)
-
-    def link_state(self, folder: str) -> LinkState:
-        return self._inner.link_state(folder)
-
-    def published_setup(self, folder: str) -> tuple[FolderSetup, datetime] | None:
-        return self._inner.published_setup(folder)
 
 
 class Firm:

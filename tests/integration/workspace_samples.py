@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from ledgerbridge.connectors.base import IncomingResult, LinkState
+from ledgerbridge.connectors.relay_connector import RelayConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.entries import Entry, parse_entry
@@ -25,6 +26,39 @@ Document = dict[str, Any]
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 PUBLISHED_AT = datetime(2026, 3, 19, 18, 0, tzinfo=UTC)
+
+
+class Doorway:
+    """The built-in connector, with a hook run inside `deposit` (the sync is then running)
+    and failures to order."""
+
+    def __init__(self, inner: RelayConnector) -> None:
+        self._inner = inner
+        self.during_deposit: Callable[[OutgoingBatch], None] | None = None
+        self.unreachable: set[str] = set()  # folders whose deposits fail
+
+    def folder_exists(self, folder: str) -> bool:
+        return self._inner.folder_exists(folder)
+
+    def deposit(self, batch: OutgoingBatch) -> None:
+        if batch.folder in self.unreachable:
+            raise ConnectionError(f"the relay cannot be reached for {batch.folder}")
+        hook, self.during_deposit = self.during_deposit, None
+        if hook is not None:
+            hook(batch)
+        self._inner.deposit(batch)
+
+    def collect_results(self, folder: str) -> list[IncomingResult]:
+        return self._inner.collect_results(folder)
+
+    def acknowledge(self, folder: str, result_ids: list[int]) -> None:
+        self._inner.acknowledge(folder, result_ids)
+
+    def link_state(self, folder: str) -> LinkState:
+        return self._inner.link_state(folder)
+
+    def published_setup(self, folder: str) -> tuple[FolderSetup, datetime] | None:
+        return self._inner.published_setup(folder)
 
 
 class RecordingConnector:
