@@ -12,7 +12,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from ledgerbridge.db import Database, SchemaNewerThanCode, alembic_config, database_url
+from ledgerbridge import db
+from ledgerbridge.db import (
+    SCHEMA_HEADS,
+    Database,
+    SchemaNewerThanCode,
+    alembic_config,
+    database_url,
+)
 from ledgerbridge.ledger import tables
 
 
@@ -87,6 +94,27 @@ def test_reopening_a_database_at_the_latest_migrations_runs_none(
         raise AssertionError("the schema was already at the latest migrations")
 
     monkeypatch.setattr(command, "upgrade", no_upgrade)
+    again = Database.open(url=database.url.render_as_string(hide_password=False))
+    try:
+        with again.transaction(write=False) as connection:
+            assert connection.execute(text("SELECT count(*) FROM ledger_folders")).scalar() == 0
+    finally:
+        again.dispose()
+
+
+def test_the_heads_known_without_alembic_are_the_migrations_heads() -> None:
+    assert set(ScriptDirectory.from_config(alembic_config()).get_heads()) == SCHEMA_HEADS
+
+
+def test_a_database_at_the_latest_migrations_is_opened_without_alembic(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database.ensure_schema()
+
+    def no_migration(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the migrations were loaded for a database already at their heads")
+
+    monkeypatch.setattr(db, "_migrate", no_migration)
     again = Database.open(url=database.url.render_as_string(hide_password=False))
     try:
         with again.transaction(write=False) as connection:
