@@ -88,3 +88,37 @@ def test_posting_the_same_batch_twice_posts_each_entry_once(
     for fiscal_year in ("2025", "2026"):
         numbers = [entry.number for entry in posted if entry.fiscal_year == fiscal_year]
         assert numbers == list(range(1, len(numbers) + 1))
+
+
+def _stored(ledger: Ledger, folder: str) -> list[tuple[object, ...]]:
+    return [
+        (entry.fiscal_year, entry.number, entry.id, entry.key, entry.date, entry.lines)
+        for entry in ledger.posted_entries(folder)
+    ]
+
+
+def _shared_key(entry: Entry) -> str:
+    """A key several entries of a batch share: later ones are replays or conflicts."""
+    return f"k{int(entry.id.removeprefix('e')) % 4}"
+
+
+@settings(max_examples=15, deadline=None)
+@given(batch=batches(), shared_keys=st.booleans(), again=st.booleans())
+def test_a_forked_posting_answers_and_stores_as_one_process_does(
+    sqlite_ledger: Ledger, batch: list[Entry], shared_keys: bool, again: bool
+) -> None:
+    key = _shared_key if shared_keys else (lambda entry: entry.id)
+    outcomes = []
+    for forked in (False, True):
+        folder = f"P{next(_folders)}"
+        sqlite_ledger.apply_setup(acme_setup(folder=folder))
+        results: list[list[CheckResult]] = []
+        for _ in range(2 if again else 1):
+            answered: list[CheckResult] = []
+            summary = sqlite_ledger.post_batch(
+                folder, batch, key=key, on_result=answered.append, chunk_size=3, forked=forked
+            )
+            assert summary.total == len(batch)
+            results.append(answered)
+        outcomes.append((results, _stored(sqlite_ledger, folder)))
+    assert outcomes[0] == outcomes[1]
