@@ -191,7 +191,19 @@ def test_a_killed_preparing_process_is_told_and_stores_nothing(acme: Ledger) -> 
     assert _stored(acme) == []
 
 
-def test_a_failure_while_storing_stops_the_preparing_process(acme: Ledger) -> None:
+def test_a_failure_while_storing_stops_the_preparing_process(
+    acme: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forked: list[int] = []
+    fork = os.fork
+
+    def recorded_fork() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded_fork)
     seen: list[CheckResult] = []
 
     def on_result(result: CheckResult) -> None:
@@ -202,8 +214,9 @@ def test_a_failure_while_storing_stops_the_preparing_process(acme: Ledger) -> No
     with pytest.raises(RuntimeError, match="the terminal went away"):
         acme.post_batch("ACME", _batch(40), on_result=on_result, chunk_size=CHUNK, forked=True)
     assert _stored(acme) == []
-    with pytest.raises(ChildProcessError):  # the forked process was waited for
-        os.waitpid(-1, os.WNOHANG)
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):  # the forked process was stopped and waited for
+        os.waitpid(forked[0], os.WNOHANG)
 
 
 def test_an_in_memory_database_posts_in_one_process() -> None:
