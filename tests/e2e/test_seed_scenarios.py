@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +312,12 @@ def test_rejections_tab_lists_every_rejection_newest_first_and_settles(scenario:
     assert rows[0]["code"] == "collective_account"
     assert rows[0]["settled"] is True
     assert rows[0]["expected"] is False
+    at = datetime.fromisoformat(rows[0]["at"]).astimezone(UTC)
+    shown = scenario.cli("rejections", "ACME").out
+    assert shown == (
+        f"{at:%Y-%m-%d %H:%M} UTC  settled   inv-1 rev 1  collective_account:"
+        " Account (401000) or other is collective\n"
+    )
 
 
 def test_sync_with_the_api_off_is_refused_with_the_fix(scenario: Scenario) -> None:

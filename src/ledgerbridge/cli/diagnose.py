@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -25,8 +26,10 @@ def rejections(folder: FolderArgument) -> None:
     for row in rows:
         state = "expected" if row["expected"] else ("settled" if row["settled"] else "open")
         revision = f" rev {row['revision']}" if row["revision"] is not None else ""
+        at = datetime.fromisoformat(row["at"]).astimezone(UTC)
         sys.stdout.write(
-            f"{row['at'][:16]}  {state:<8}  {row['id']}{revision}  {row['code'] or ''}: {row['message']}\n"
+            f"{at:%Y-%m-%d %H:%M} UTC  {state:<8}  {row['id']}{revision}"
+            f"  {row['code'] or ''}: {row['message']}\n"
         )
 
 
