@@ -90,6 +90,19 @@ def test_post_numbers_entries_and_a_second_post_replays_them(
     edf = next(e for e in listed if e["id"] == "ok-edf")
     assert [line["account"] for line in edf["lines"]] == ["606100", "445660", "401000"]
 
+    shown = cli("ledger", "entries", "ACME").out.splitlines()
+    assert shown == [
+        "ENTRY       DATE        JNL  ID  LABEL  TOTAL",
+        "    ACCOUNT                  DEBIT        CREDIT  LABEL",
+        "2025/1      2025-12-31  ACH  ok-small    1.50",
+        "    445660                    1.50",
+        "    401000 FEDF                             1.50",
+        "2026/1      2026-03-14  ACH  ok-edf  EDF mars 2026  120.00",
+        "    606100                  100.00                EDF mars 2026",
+        "    445660                   20.00                TVA",
+        "    401000 FEDF                           120.00  EDF",
+    ]
+
 
 def test_post_of_the_same_id_with_other_content_is_an_idempotency_conflict(
     cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path

@@ -158,17 +158,33 @@ def entries(
         return
     count = 0
     for entry in posted:
+        if not count:
+            sys.stdout.write(
+                f"{'ENTRY':<11} {'DATE':<10}  {'JNL':<4} ID  LABEL  TOTAL\n"
+                f"    {'ACCOUNT':<{_ACCOUNT_WIDTH}}  {'DEBIT':>12}  {'CREDIT':>12}  LABEL\n"
+            )
         count += 1
         total = sum((line.debit or 0 for line in entry.lines), start=0)
         sys.stdout.write(
             f"{entry.fiscal_year}/{entry.number:<6} {entry.date}  {entry.journal:<4} {entry.id}"
             f"  {entry.label or ''}  {total:.2f}\n"
         )
-        for line in entry.lines:
-            side = f"D {line.debit:.2f}" if line.debit else f"C {line.credit:.2f}"
-            aux = f" {line.auxiliary}" if line.auxiliary else ""
-            sys.stdout.write(f"    {line.account}{aux:<8}  {side:>14}  {line.label or ''}\n")
+        accounts = [
+            f"{line.account} {line.auxiliary}" if line.auxiliary else line.account
+            for line in entry.lines
+        ]
+        width = max([_ACCOUNT_WIDTH, *map(len, accounts)])
+        for account, line in zip(accounts, entry.lines, strict=True):
+            debit = f"{line.debit:.2f}" if line.debit else ""
+            credit = f"{line.credit:.2f}" if line.credit else ""
+            sys.stdout.write(
+                f"    {account:<{width}}  {debit:>12}  {credit:>12}  {line.label or ''}".rstrip()
+                + "\n"
+            )
     say(f"Folder {folder}: {count} posted entries.")
+
+
+_ACCOUNT_WIDTH = 16  # account and auxiliary account: wider ones push their line's amounts
 
 
 @app.command("export-fec")
