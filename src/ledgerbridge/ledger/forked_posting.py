@@ -65,8 +65,8 @@ class PreparingStopped(LedgerRefusal):
         super().__init__(
             "The batch was not posted",
             f"the process reading and checking its entries stopped ({how}) before the end",
-            "Nothing of the batch was stored: post it again. If it stops again, look at the"
-            " machine's memory and at the log.",
+            "Nothing of the batch was stored: post it again. If it stops again, check the"
+            " machine's free memory: a batch of a million lines needs about 350 MB.",
         )
 
 
