@@ -85,23 +85,6 @@ def test_first_use_brings_the_schema_to_the_latest_migrations(database: Database
     }
 
 
-def test_reopening_a_database_at_the_latest_migrations_runs_none(
-    database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    database.ensure_schema()
-
-    def no_upgrade(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the schema was already at the latest migrations")
-
-    monkeypatch.setattr(command, "upgrade", no_upgrade)
-    again = Database.open(url=database.url.render_as_string(hide_password=False))
-    try:
-        with again.transaction(write=False) as connection:
-            assert connection.execute(text("SELECT count(*) FROM ledger_folders")).scalar() == 0
-    finally:
-        again.dispose()
-
-
 def test_the_heads_known_without_alembic_are_the_migrations_heads() -> None:
     assert set(ScriptDirectory.from_config(alembic_config()).get_heads()) == SCHEMA_HEADS
 
