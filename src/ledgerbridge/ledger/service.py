@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from typing import TextIO
 
 from sqlalchemy import Connection
@@ -106,9 +106,16 @@ class Ledger:
                 before_commit()
         return summary
 
-    def _reading_after_fork(self) -> AbstractContextManager[Connection]:
+    @contextmanager
+    def _reading_after_fork(self) -> Iterator[Connection]:
+        """In the forked process: a connection of its own, closed when done, so that the
+        process leaves the database as a client should before it exits."""
         self._database.forget_inherited_connections()
-        return self._database.transaction(write=False)
+        try:
+            with self._database.transaction(write=False) as connection:
+                yield connection
+        finally:
+            self._database.dispose()
 
     def posted_entries(self, folder: str, fiscal_year: str | None = None) -> Iterator[PostedEntry]:
         """Posted entries, by fiscal year (in date order) then number; read as iterated.
