@@ -152,6 +152,21 @@ def test_a_value_of_the_wrong_type_is_refused_by_its_path(raw: Document, path: s
     assert _paths(_entry_problems(raw)) == [path]
 
 
+def test_an_empty_id_or_code_and_a_limit_of_zero_are_said_in_plain_words() -> None:
+    assert [str(problem) for problem in _entry_problems({"id": ""})] == [
+        "entries[0].id: must not be empty"
+    ]
+    setup = {
+        "folder": "ACME",
+        "journals": [{"code": "", "kind": "purchase"}],
+        "limits": {"label": 0},
+    }
+    assert sorted(str(problem) for problem in _setup_problems(setup)) == [
+        "journals[0].code: must not be empty",
+        "limits.label: must be greater than 0, got int 0",
+    ]
+
+
 def test_an_entry_that_is_not_an_object_is_refused() -> None:
     assert _paths(_entry_problems("inv-1", 5)) == ["entries[5]"]
 

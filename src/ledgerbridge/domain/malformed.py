@@ -57,8 +57,11 @@ _PLAIN_MESSAGES = {
     "bool_type": "expected true or false",
     "int_type": "expected a whole number",
     "int_parsing": "expected a whole number",
+    "string_too_short": "must not be empty",
+    "greater_than": "must be greater than {gt}",
     "literal_error": None,  # pydantic's own text names the allowed values
 }
+_WITHOUT_VALUE = {"missing", "extra_forbidden", "string_too_short"}
 
 
 def _describe(value: object) -> str:
@@ -81,12 +84,10 @@ def problems_from_validation(error: ValidationError, prefix: str = "") -> list[P
     for item in error.errors(include_url=False):
         kind = item["type"]
         message = _PLAIN_MESSAGES.get(kind)
-        if (
-            kind in _PLAIN_MESSAGES
-            and message is not None
-            and kind not in {"missing", "extra_forbidden"}
-        ):
-            message = f"{message}, got {_describe(item.get('input'))}"
+        if message is not None:
+            message = message.format(**item.get("ctx", {}))
+            if kind not in _WITHOUT_VALUE:
+                message = f"{message}, got {_describe(item.get('input'))}"
         if message is None:
             message = str(item["msg"])
             if message.startswith("Value error, "):
