@@ -14,7 +14,7 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.ledger.service import Ledger
 from ledgerbridge.logs import log
-from ledgerbridge.relay.service import Relay
+from ledgerbridge.relay.service import Progress, Relay
 from ledgerbridge.relay.values import OpeningReport
 from ledgerbridge.workspace.diagnostics import Diagnostics
 from ledgerbridge.workspace.nightly import NightlyRuns
@@ -55,11 +55,15 @@ class Platform:
             nightly=NightlyRuns(database, synchronizer, clock),
         )
 
-    def open_accounting(self, folder: str) -> tuple[OpeningReport, ResultsReport]:
+    def open_accounting(
+        self, folder: str, *, progress: Progress | None = None
+    ) -> tuple[OpeningReport, ResultsReport]:
         """The ledger opens the folder: waiting batches are injected and their results are
-        in the workspace when this returns (SPEC §3: results come back at once)."""
+        in the workspace when this returns (SPEC §3: results come back at once).
+
+        `progress` hears (items injected, items waiting) as the injection goes."""
         try:
-            opening = self.relay.open_folder(folder, self.ledger)
+            opening = self.relay.open_folder(folder, self.ledger, progress=progress)
         except Exception:
             # Batches injected before the failure have their answers stored in the relay:
             # they reach the workspace all the same, and the failure is the one reported.

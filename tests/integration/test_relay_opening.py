@@ -18,6 +18,7 @@ from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.refusals import NotFound
 from ledgerbridge.ledger import Ledger
 from ledgerbridge.relay import CERTIFICATE_EXPIRED_MESSAGE, CertificateExpired, Relay
+from ledgerbridge.relay import service as relay_service
 from ledgerbridge.relay.service import INJECTION_LEASE
 from ledgerbridge.relay.tables import batches
 from ledgerbridge.relay.values import OpeningReport
@@ -115,6 +116,22 @@ def test_a_large_batch_is_read_in_ranges_and_answered_in_order(
     results = relay.collect_results("ACME")
     assert [r.result["id"] for r in results] == ids
     assert [r.result["entry_number"] for r in results] == list(range(1, 8))
+
+
+def test_the_opening_tells_how_many_items_of_the_waiting_ones_it_handed_over(
+    linked: Relay, acme: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relay_service, "_PROGRESS_EVERY", 2)
+    linked.deposit(entries_batch("b-1", purchase("a"), purchase("b"), purchase("c")))
+    linked.deposit(entries_batch("b-2", sale("d"), without_auxiliary("e")))
+    told: list[tuple[int, int]] = []
+
+    report = linked.open_folder(
+        "ACME", acme, progress=lambda done, total: told.append((done, total))
+    )
+
+    assert report.injected_batches == 2
+    assert told == [(2, 5), (3, 5), (4, 5), (5, 5)]
 
 
 def test_a_second_opening_finds_nothing_to_inject(linked: Relay, acme: Ledger) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ledgerbridge.cli.ledger import FolderArgument, app
-from ledgerbridge.cli.output import emit, is_json, say
+from ledgerbridge.cli.output import count_progress, emit, is_json, say
 from ledgerbridge.cli.platform_access import open_platform
 from ledgerbridge.cli.wiring import deliver_publication
 
@@ -36,7 +36,9 @@ def _require_folder(ledger: Ledger, folder: str) -> None:
 @app.command("open")
 def open_folder(folder: FolderArgument) -> None:
     """Open the folder's accounting: inject the batches waiting in the relay."""
-    report, _ = open_platform().open_accounting(folder)
+    platform = open_platform()
+    with count_progress(f"Injecting {folder}") as progress:
+        report, _ = platform.open_accounting(folder, progress=progress)
     if is_json():
         emit({"opening": report.as_dict()})
     for line in report.lines():

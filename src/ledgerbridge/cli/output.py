@@ -9,7 +9,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
@@ -121,6 +121,50 @@ def file_progress(label: str, total_bytes: int) -> Iterator[Any]:
     with progress:
         task = progress.add_task(label, total=total_bytes)
         yield lambda position: progress.update(task, completed=position)
+
+
+@contextmanager
+def count_progress(label: str, *, at_least: int = 5000) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over items counted (`update(done, total)`), shown on a terminal once
+    the total is `at_least`; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=stderr(),
+        transient=True,
+    )
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if total < at_least:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """An activity indicator with `message` on a terminal while the block runs."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    with stderr().status(message):
+        yield
 
 
 def is_json() -> bool:

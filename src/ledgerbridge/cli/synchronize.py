@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledgerbridge.cli.output import emit, is_json, say
+from ledgerbridge.cli.output import emit, is_json, say, working
 from ledgerbridge.cli.platform_access import open_platform
 
 FolderArgument = Annotated[str, typer.Argument(metavar="FOLDER", help="The client's folder code.")]
@@ -16,7 +16,9 @@ FolderArgument = Annotated[str, typer.Argument(metavar="FOLDER", help="The clien
 
 def sync(folder: FolderArgument) -> None:
     """The Synchronize button: deposit every verified entry of the client as one batch."""
-    report = open_platform().synchronizer.sync(folder)
+    platform = open_platform()
+    with working(f"Synchronizing {folder}: verified entries to the relay..."):
+        report = platform.synchronizer.sync(folder)
     if is_json():
         emit({"sync": report.as_dict()})
     say(report.summary())

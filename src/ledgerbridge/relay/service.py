@@ -12,7 +12,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import islice
@@ -306,12 +306,16 @@ class Relay:
 
     # -- injection ---------------------------------------------------------------------
 
-    def open_folder(self, folder: str, ledger: InjectionLedger) -> OpeningReport:
+    def open_folder(
+        self, folder: str, ledger: InjectionLedger, *, progress: Progress | None = None
+    ) -> OpeningReport:
         """Open the folder's accounting: inject its waiting batches, in deposit order.
 
         Refused (CertificateExpired) while the credential is expired or missing, nothing
         injected; with the connector inactive, nothing is injected and the report says how
         many batches wait and why. Either way each waiting batch records why it waits.
+        `progress` hears (items handed to the ledger, items of the waiting batches) as
+        the injection goes.
         """
         known = ledger.folders()
         if folder not in known:
@@ -326,14 +330,17 @@ class Relay:
                 folder, waiting_batches=waiting, wait_reason=state.connector_reason
             )
         report = _Tally(folder)
-        for batch_pk, kind, size in self._waiting_batches(folder):
+        batches_waiting = self._waiting_batches(folder)
+        told = _Told(progress, sum(size for _, _, size in batches_waiting))
+        for batch_pk, kind, size in batches_waiting:
             claim = self._claim(batch_pk)
             if claim is None:
                 report.busy += 1  # another opening injects it now; its answers will stand
+                told.skip(size)
                 continue
             stored = False
             try:
-                items = self._read_items(batch_pk, size)
+                items = told.as_read(self._read_items(batch_pk, size))
                 if kind == ENTRIES:
                     injection = inject_entries(ledger, folder, items)
                 else:
@@ -571,6 +578,37 @@ _DELIVERED = (
     .values(delivered_at=sa.bindparam("k_now"))
 )
 _DELIVERED_OF_FOLDER = _DELIVERED.where(results.c.folder == sa.bindparam("k_folder"))
+
+
+Progress = Callable[[int, int], None]
+
+
+class _Told:
+    """Tells `progress` how many items were handed to the ledger, out of all waiting."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def skip(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def as_read(self, items: Iterator[StoredItem]) -> Iterator[StoredItem]:
+        if self.progress is None:
+            yield from items
+            return
+        for item in items:
+            self.done += 1
+            if not self.done % _PROGRESS_EVERY:
+                self.progress(self.done, self.total)
+            yield item
+        self.progress(self.done, self.total)
+
+
+_PROGRESS_EVERY = 1000  # items between two words to `progress`
 
 
 class _Tally:
