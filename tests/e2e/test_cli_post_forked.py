@@ -103,3 +103,35 @@ def test_a_malformed_entry_late_in_the_batch_refuses_it_whole(
     assert forked[0].code == 2
     assert "entries[2400].date" in forked[0].err
     assert forked[1].json["entries"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"folder": "ACME", "entries": [{"id": "a"}',  # cut short
+        '{"folder": "OTHER", "entries": []}',  # another folder's batch
+        b'{"folder": "ACME", "entries": [{"id": "\xff"}]}',  # not UTF-8
+    ],
+)
+def test_a_batch_refused_whole_is_refused_alike(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    forks: list[int],
+    text: str | bytes,
+) -> None:
+    batch = tmp_path / "batch.json"
+    if isinstance(text, bytes):
+        batch.write_bytes(text)
+    else:
+        batch.write_text(text, encoding="utf-8")
+    alone = _post(
+        Cli(tmp_path / "alone", capsys), monkeypatch, batch, forked=False, json_output=True
+    )
+    forked = _post(
+        Cli(tmp_path / "forked", capsys), monkeypatch, batch, forked=True, json_output=True
+    )
+    assert forks == [1]
+    assert forked[0] == alone[0]
+    assert forked[0].code == 2
+    assert forked[1].json["entries"] == []
