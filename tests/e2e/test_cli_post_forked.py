@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -42,37 +43,55 @@ def _post(
         return posted, cli("ledger", "entries", "ACME", "--json")
 
 
+class Runs(NamedTuple):
+    """The same batch posted on two fresh homes: in one process, then forked."""
+
+    alone: tuple[Outcome, Outcome]
+    forked: tuple[Outcome, Outcome]
+
+
 @pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Batches posted by a forked process: proof that one was used."""
-    counted: list[int] = []
+def post_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Runs]:
+    """Posts a batch in one process, then forked; checks a forked process was used, and
+    only the second time."""
+    forks: list[int] = []
     post = forked_posting.post_batch_forked
 
     def counting(*args: Any, **options: Any) -> Any:
-        counted.append(1)
+        forks.append(1)
         return post(*args, **options)
 
     monkeypatch.setattr(forked_posting, "post_batch_forked", counting)
-    return counted
+
+    def run(batch: Path, *, json_output: bool) -> Runs:
+        alone = _post(
+            Cli(tmp_path / "alone", capsys),
+            monkeypatch,
+            batch,
+            forked=False,
+            json_output=json_output,
+        )
+        assert forks == []
+        forked = _post(
+            Cli(tmp_path / "forked", capsys),
+            monkeypatch,
+            batch,
+            forked=True,
+            json_output=json_output,
+        )
+        assert forks == [1]
+        return Runs(alone, forked)
+
+    return run
 
 
 @pytest.mark.parametrize("json_output", [False, True])
 def test_a_forked_posting_says_and_stores_what_one_process_does(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    forks: list[int],
-    json_output: bool,
+    tmp_path: Path, post_both: Callable[..., Runs], json_output: bool
 ) -> None:
-    batch = _batch(tmp_path / "batch.json", 2500)
-    alone = _post(
-        Cli(tmp_path / "alone", capsys), monkeypatch, batch, forked=False, json_output=json_output
-    )
-    assert forks == []
-    forked = _post(
-        Cli(tmp_path / "forked", capsys), monkeypatch, batch, forked=True, json_output=json_output
-    )
-    assert forks == [1]
+    alone, forked = post_both(_batch(tmp_path / "batch.json", 2500), json_output=json_output)
     assert forked[0] == alone[0]
     assert forked[0].code == 0
     assert _without_times(forked[1].json) == _without_times(alone[1].json)
@@ -86,19 +105,10 @@ def _without_times(listing: Any) -> Any:
 
 
 def test_a_malformed_entry_late_in_the_batch_refuses_it_whole(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    forks: list[int],
+    tmp_path: Path, post_both: Callable[..., Runs]
 ) -> None:
     batch = _batch(tmp_path / "batch.json", 2500, at2400={"date": "2026-02-30"})
-    alone = _post(
-        Cli(tmp_path / "alone", capsys), monkeypatch, batch, forked=False, json_output=False
-    )
-    forked = _post(
-        Cli(tmp_path / "forked", capsys), monkeypatch, batch, forked=True, json_output=False
-    )
-    assert forks == [1]
+    alone, forked = post_both(batch, json_output=False)
     assert forked[0] == alone[0]
     assert forked[0].code == 2
     assert "entries[2400].date" in forked[0].err
@@ -114,24 +124,14 @@ def test_a_malformed_entry_late_in_the_batch_refuses_it_whole(
     ],
 )
 def test_a_batch_refused_whole_is_refused_alike(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    forks: list[int],
-    text: str | bytes,
+    tmp_path: Path, post_both: Callable[..., Runs], text: str | bytes
 ) -> None:
     batch = tmp_path / "batch.json"
     if isinstance(text, bytes):
         batch.write_bytes(text)
     else:
         batch.write_text(text, encoding="utf-8")
-    alone = _post(
-        Cli(tmp_path / "alone", capsys), monkeypatch, batch, forked=False, json_output=True
-    )
-    forked = _post(
-        Cli(tmp_path / "forked", capsys), monkeypatch, batch, forked=True, json_output=True
-    )
-    assert forks == [1]
+    alone, forked = post_both(batch, json_output=True)
     assert forked[0] == alone[0]
     assert forked[0].code == 2
     assert forked[1].json["entries"] == []
