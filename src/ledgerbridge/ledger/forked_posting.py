@@ -36,6 +36,7 @@ from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.ledger.errors import LedgerRefusal
 from ledgerbridge.ledger.posting import (
     EntryKey,
+    Numbered,
     Numbering,
     PostingSummary,
     Prepared,
@@ -142,9 +143,15 @@ def _store_each_chunk(
         if kind == _END:
             return msgspec.msgpack.decode(payload, type=_Numbered)
         chunk = _CHUNK_DECODER.decode(payload)
-        results = _results(chunk.numbered, pickle.loads(chunk.rejected))
-        store.insert(Prepared(results, chunk.entries, chunk.lines, chunk.allocations))
-        for result in results:
+        prepared = Prepared(
+            chunk.numbered,
+            pickle.loads(chunk.rejected),
+            chunk.entries,
+            chunk.lines,
+            chunk.allocations,
+        )
+        store.insert(prepared)
+        for result in prepared.results():
             on_result(result)
     raise _Unfinished
 
@@ -155,43 +162,21 @@ class _Chunk(msgspec.Struct, array_like=True):
     entries: list[Row]
     lines: list[Row]
     allocations: list[Row]
-    numbered: list[tuple[str, int, str, bool] | None]  # id, number, fiscal year, replay
-    rejected: bytes  # the other results, pickled, in order
+    numbered: list[Numbered | None]
+    rejected: bytes  # the rejected results, pickled, in order
 
 
 _CHUNK_DECODER = msgspec.msgpack.Decoder(_Chunk)
 
 
-def _results(
-    numbered: list[tuple[str, int, str, bool] | None], rejected: list[CheckResult]
-) -> list[CheckResult]:
-    """The chunk's results in input order: the numbered ones sent as (id, number, fiscal
-    year, replay), a None standing for the next rejected one."""
-    others = iter(rejected)
-    return [
-        next(others)
-        if item is None
-        else CheckResult(id=item[0], entry_number=item[1], fiscal_year=item[2], replay=item[3])
-        for item in numbered
-    ]
-
-
 def _chunk_message(prepared: Prepared) -> bytes:
-    numbered: list[tuple[str, int, str, bool] | None] = []
-    rejected: list[CheckResult] = []
-    for result in prepared.results:
-        if result.entry_number is None or result.fiscal_year is None:
-            numbered.append(None)
-            rejected.append(result)
-        else:
-            numbered.append((result.id, result.entry_number, result.fiscal_year, result.replay))
     return _ENCODER.encode(
         _Chunk(
             prepared.entries,
             prepared.lines,
             prepared.allocations,
-            numbered,
-            pickle.dumps(rejected, pickle.HIGHEST_PROTOCOL),
+            prepared.numbered,
+            pickle.dumps(prepared.rejected, pickle.HIGHEST_PROTOCOL),
         )
     )
 

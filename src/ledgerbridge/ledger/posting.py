@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -35,6 +36,7 @@ from ledgerbridge.ledger.tables import (
 )
 
 EntryKey = Callable[[Entry], str]
+_HUNDRED = Decimal(100)  # cents in a unit, a Decimal: multiplying by it is quicker than by an int
 Row = tuple[Any, ...]
 
 
@@ -94,7 +96,7 @@ def post_batch(
         for chunk in chunks(entries, chunk_size):
             prepared = numbering.prepare(chunk, key)
             store.insert(prepared)
-            for result in prepared.results:
+            for result in prepared.results():
                 on_result(result)
     store.save_counters(numbering.counters)
     return numbering.summary(folder)
@@ -237,13 +239,32 @@ class Start:
         )
 
 
-class Prepared(NamedTuple):
-    """A chunk ready to store: its results in input order, and the rows of its new entries."""
+# An entry posted or replayed, as it travels: its id, number, fiscal year and whether a replay.
+Numbered = tuple[str, int, str, bool]
 
-    results: list[CheckResult]
+
+class Prepared(NamedTuple):
+    """A chunk ready to store: its results, and the rows of its new entries.
+
+    `numbered` holds one item per entry, in input order: the posted or replayed ones as
+    `Numbered`, a None for each rejected one, whose result is the next of `rejected`.
+    """
+
+    numbered: list[Numbered | None]
+    rejected: list[CheckResult]
     entries: list[Row]
     lines: list[Row]
     allocations: list[Row]
+
+    def results(self) -> list[CheckResult]:
+        """Each entry's result, in input order."""
+        others = iter(self.rejected)
+        return [
+            next(others)
+            if item is None
+            else CheckResult(id=item[0], entry_number=item[1], fiscal_year=item[2], replay=item[3])
+            for item in self.numbered
+        ]
 
 
 class Numbering:
@@ -266,6 +287,10 @@ class Numbering:
         # Keys this batch posted, when the connection cannot see them: kept, since what is
         # already posted is looked up before anything else is decided.
         self.posted: dict[str, PostedKey] | None = None if sees_batch else {}
+        # A folder with nothing posted when the batch locked it: the only keys to look up
+        # are those the batch posted itself, tracked here when the connection sees them.
+        self.fresh = not start.counters.found
+        self.own: set[str] = set()
         # Per day: its fiscal year and the value the driver stores; a batch has few days.
         self.days: dict[date, tuple[str, Any]] = {}
         self.accepted = self.replayed = self.rejected = 0
@@ -283,7 +308,12 @@ class Numbering:
     def _known(self, keys: list[str]) -> dict[str, PostedKey]:
         posted = self.posted
         known = {} if posted is None else {key: posted[key] for key in keys if key in posted}
-        wanted = list({key for key in keys if key not in known})
+        if not self.fresh:
+            wanted = list({key for key in keys if key not in known})
+        elif posted is None:
+            wanted = list({key for key in keys if key in self.own})
+        else:
+            return known  # every key posted in the folder is in `posted`
         if wanted:
             for row in self.connection.execute(
                 self.known_keys, {"folder_id": self.folder_id, "keys": wanted}
@@ -295,55 +325,58 @@ class Numbering:
         """Each entry's result, in the chunk's order, and the rows of those newly posted."""
         keys = [key(entry) for entry in chunk]
         known = self._known(keys)
-        results: list[CheckResult] = []
+        numbered: list[Numbered | None] = []
+        rejected: list[CheckResult] = []
         new_entries: list[tuple[Entry, Row]] = []
+        posted, own, index = self.posted, self.own, self.index
+        next_number = self.counters.next_number
         for entry, entry_key in zip(chunk, keys, strict=True):
-            posted = known.get(entry_key)
-            if posted is not None:
+            already = known.get(entry_key)
+            if already is not None:
                 # Posted already (by an earlier batch or earlier in this one): whatever the
                 # setup says now, the answer is the first one, or a conflict.
-                if fingerprint(entry) == posted.fingerprint:
-                    results.append(
-                        CheckResult(
-                            id=entry.id,
-                            entry_number=posted.number,
-                            fiscal_year=posted.fiscal_year,
-                            replay=True,
-                        )
-                    )
+                if fingerprint(entry) == already.fingerprint:
+                    numbered.append((entry.id, already.number, already.fiscal_year, True))
                     self.replayed += 1
                 else:
-                    results.append(idempotency_conflict(entry, entry_key, posted))
-                    self.rejected += 1
+                    numbered.append(None)
+                    rejected.append(idempotency_conflict(entry, entry_key, already))
                 continue
-            result = check_entry(entry, self.index)
-            if not result.accepted:
-                results.append(result)
-                self.rejected += 1
+            result = check_entry(entry, index)
+            if result.findings:
+                numbered.append(None)
+                rejected.append(result)
                 continue
             fiscal_year, day = self._day(entry)
-            number = self.counters.next_number(fiscal_year)
+            number = next_number(fiscal_year)
             entry_fingerprint = fingerprint(entry)
             known[entry_key] = PostedKey(entry_fingerprint, fiscal_year, number)
-            if self.posted is not None:
-                self.posted[entry_key] = known[entry_key]
-            row = (
-                self.folder_id,
-                fiscal_year,
-                number,
-                entry_key,
-                entry_fingerprint,
-                entry.id,
-                entry.journal,
-                day,
-                entry.reference,
-                entry.label,
-                self.posted_at,
+            if posted is not None:
+                posted[entry_key] = known[entry_key]
+            elif self.fresh:
+                own.add(entry_key)
+            new_entries.append(
+                (
+                    entry,
+                    (
+                        self.folder_id,
+                        fiscal_year,
+                        number,
+                        entry_key,
+                        entry_fingerprint,
+                        entry.id,
+                        entry.journal,
+                        day,
+                        entry.reference,
+                        entry.label,
+                        self.posted_at,
+                    ),
+                )
             )
-            new_entries.append((entry, row))
-            results.append(CheckResult(id=entry.id, entry_number=number, fiscal_year=fiscal_year))
-            self.accepted += 1
-        return Prepared(results, *self._rows(new_entries))
+            numbered.append((entry.id, number, fiscal_year, False))
+        self.accepted += len(new_entries)
+        self.rejected += len(rejected)
+        return Prepared(numbered, rejected, *self._rows(new_entries))
 
     def _day(self, entry: Entry) -> tuple[str, Any]:
         day = entry.date
@@ -373,8 +406,8 @@ class Numbering:
                         line.account,
                         line.auxiliary,
                         line.label,
-                        int(debit * 100) if debit else 0,
-                        int(credit * 100) if credit else 0,
+                        int(debit * _HUNDRED) if debit else 0,
+                        int(credit * _HUNDRED) if credit else 0,
                     )
                 )
                 if line.analytics:
@@ -387,7 +420,7 @@ class Numbering:
                                 position,
                                 allocation.axis,
                                 allocation.section,
-                                int(amount * 100) if amount else 0,
+                                int(amount * _HUNDRED) if amount else 0,
                             )
                         )
         return entry_rows, lines, allocations
