@@ -1,15 +1,19 @@
-"""What the check says of an entry: findings, and the result they add up to (§4.3)."""
+"""What the check says of an entry: findings, and the result they add up to (§4.3).
+
+Immutable structs rather than dataclasses: a batch makes one result per entry, and a
+struct is made ten times quicker than a frozen dataclass.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from ledgerbridge.domain.catalogue import render_message
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True, gc=False):
     """One problem of an entry: a catalogue code, the line (None for the entry), a detail."""
 
     code: str
@@ -30,8 +34,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class CheckResult:
+class CheckResult(msgspec.Struct, frozen=True, gc=False):
     """The verdict on one entry; `findings` are in the order of §5."""
 
     id: str
