@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from ledgerbridge import db
 from ledgerbridge.db import (
@@ -21,6 +22,8 @@ from ledgerbridge.db import (
     database_url,
 )
 from ledgerbridge.ledger import tables
+from ledgerbridge.ledger.service import Ledger
+from tests.integration.ledger_samples import purchase, sale
 
 
 @pytest.fixture
@@ -125,6 +128,38 @@ def test_the_migrations_go_down_and_up_again(database: Database) -> None:
 
     with database.transaction(write=False) as connection:
         assert connection.execute(text("SELECT count(*) FROM ledger_entries")).scalar() == 0
+
+
+def test_posted_lines_and_allocations_are_kept_across_migration_0006(
+    acme: Ledger, database: Database
+) -> None:
+    acme.post_batch("ACME", [purchase("a"), sale("b")], on_result=lambda result: None)
+    before = list(acme.posted_entries("ACME"))
+    config = alembic_config()
+
+    with database.transaction() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005_outbox_content")
+        command.upgrade(config, "heads")
+
+    assert list(acme.posted_entries("ACME")) == before
+    assert any(line.analytics for entry in before for line in entry.lines)
+    if database.url.get_backend_name() == "sqlite":
+        with database.transaction(write=False) as connection:
+            schemas: dict[str, str] = {
+                row.name: row.sql
+                for row in connection.exec_driver_sql(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+                    " AND name IN ('ledger_lines', 'ledger_allocations')"
+                )
+            }
+        assert {name: "WITHOUT ROWID" in sql for name, sql in schemas.items()} == {
+            "ledger_lines": True,
+            "ledger_allocations": True,
+        }
+    for table in ("ledger_lines", "ledger_allocations"):
+        with pytest.raises(DBAPIError, match="immutable"), database.transaction() as connection:
+            connection.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

@@ -1,4 +1,4 @@
-"""The ledger's tables (SQLAlchemy Core), as migration 0001_ledger creates them.
+"""The ledger's tables (SQLAlchemy Core), as migrations 0001_ledger and 0006 make them.
 
 Money is integer cents (BIGINT), dates are DATE. Posted entries, their lines and their
 allocations are never updated nor deleted: database triggers refuse it.
@@ -63,6 +63,7 @@ posted_lines = sa.Table(
     sa.Column("debit", sa.BigInteger, nullable=False),
     sa.Column("credit", sa.BigInteger, nullable=False),
     sa.CheckConstraint("debit >= 0 AND credit >= 0", name="ck_ledger_lines_amounts"),
+    sqlite_with_rowid=False,  # migration 0006: a line written once, in its key's order
 )
 
 posted_allocations = sa.Table(
@@ -79,6 +80,7 @@ posted_allocations = sa.Table(
         ["ledger_lines.entry", "ledger_lines.line"],
         name="fk_ledger_allocations_line",
     ),
+    sqlite_with_rowid=False,
 )
 
 IMMUTABLE_TABLES = ("ledger_entries", "ledger_lines", "ledger_allocations")
