@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql
 
 from ledgerbridge import collector
 from ledgerbridge.bulk import BulkInsert
@@ -123,6 +122,8 @@ def _known_keys_query(connection: Connection) -> sa.Select[Any]:
         return sa.select(*columns).where(
             of_folder, posted_entries.c.key.in_(sa.bindparam("keys", expanding=True))
         )
+    from sqlalchemy.dialects import postgresql  # loaded only where it is used
+
     # PostgreSQL: a join on the unnested keys is looked up in the key's index whatever the
     # statistics say. With `IN (...)`, an analyze that ran while a large batch was still
     # uncommitted made the table look empty, and each chunk scanned every posted entry

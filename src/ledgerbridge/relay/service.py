@@ -23,7 +23,7 @@ import msgspec
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ledgerbridge.bulk import BulkInsert
@@ -651,6 +651,8 @@ def _upsert(connection: Connection, table: sa.Table, values: dict[str, Any]) -> 
     keys = [column.name for column in table.primary_key.columns]
     changes = {name: value for name, value in values.items() if name not in keys}
     if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # loaded only where it is used
+
         pg_insert = postgresql.insert(table).values(values)
         connection.execute(pg_insert.on_conflict_do_update(index_elements=keys, set_=changes))
         return
