@@ -164,6 +164,24 @@ def test_a_key_repeated_within_one_batch_is_posted_once(acme: Ledger) -> None:
     ]
 
 
+@pytest.mark.parametrize("posted_before", [False, True], ids=["new folder", "folder in use"])
+def test_a_key_met_again_in_a_later_chunk_is_a_replay_or_a_conflict(
+    acme: Ledger, posted_before: bool
+) -> None:
+    # A folder with nothing posted has its keys looked up among the batch's own alone.
+    if posted_before:
+        post(acme, [sale("earlier")])
+    results: list[CheckResult] = []
+    batch = [purchase("a"), sale("b"), purchase("a"), sale("b", amount="5.00")]
+
+    summary = acme.post_batch("ACME", batch, on_result=results.append, chunk_size=1)
+
+    assert (summary.accepted, summary.replayed, summary.rejected) == (2, 1, 1)
+    assert results[2].replay and results[2].entry_number == results[0].entry_number
+    assert results[3].code == "idempotency_conflict"
+    assert [entry.id for entry in acme.posted_entries("ACME")].count("a") == 1
+
+
 def test_a_new_revision_under_its_own_key_is_posted_as_a_new_entry(acme: Ledger) -> None:
     post(acme, [purchase("a")], key=lambda entry: f"ACME/{entry.id}/1")
 
