@@ -5,18 +5,22 @@ Usage: python benchmarks/ledger_post.py [--entries N] [--repeat R] [--seed S] [-
 It generates a folder setup and N entries of 2 to 4 lines (default 100,000), runs, as a user
 would, `ledgerbridge ledger check` and then `ledger apply` + `ledger post` on a fresh SQLite
 home, and in the same run the physical limit: the same line rows inserted with
-`sqlite3.executemany` in one transaction, with no check. It prints lines per second for each,
-the ratios against the raw limit, and each command's peak memory. Each is timed `--repeat`
-times (3 by default), each time on a fresh home, and the quickest run counts for all three
-alike: a shared machine's other load only ever slows a run down. Memory is the largest
-process's (max RSS), and, on Linux, all its processes together (the command's and those it forks), by
-proportional set size sampled from /proc in a second, untimed run of each command, so that
-the sampling never slows the timed one.
+`sqlite3.executemany` in one transaction, with no check; and what storing alone costs: every
+entry's rows inserted the same way into the ledger's own tables (entries, lines, allocations,
+with their indexes, foreign keys and pragmas). It prints lines per second for each, the
+ratios against the raw limit, and each command's peak memory.
+
+Each is timed `--repeat` times (3 by default), on fresh homes, and the quickest run of each
+counts: a shared machine's other load only ever slows a run down. Memory is the largest
+process's (max RSS), and, on Linux, all its processes together (the command's and those it
+forks), by proportional set size sampled from /proc in a second, untimed run of each
+command, so that the sampling never slows the timed one.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -244,6 +248,89 @@ def raw_limit(entries_path: Path, workdir: Path, count: int, seed: int) -> tuple
     return elapsed, len(rows)
 
 
+def ledger_tables_limit(workdir: Path, setup_path: Path, count: int, seed: int) -> float:
+    """Every entry's rows inserted into the ledger's own tables, as `ledger post` stores them
+    (entries, lines, allocations; the same indexes, foreign keys and pragmas), with
+    sqlite3.executemany in one transaction: no reading, no check, no numbering. What storing
+    alone costs, the part of a posting no preparing can overlap."""
+    home = workdir / "tables-home"
+    run_cli(["ledger", "apply", "--setup", str(setup_path)], home)
+    entries: list[tuple[object, ...]] = []
+    lines: list[tuple[object, ...]] = []
+    allocations: list[tuple[object, ...]] = []
+    numbers: dict[str, int] = {}
+    for entry_pk, entry in enumerate(generate_entries(count, seed), 1):
+        year = str(entry["date"])[:4]
+        numbers[year] = numbers.get(year, 0) + 1
+        content = json.dumps(entry, ensure_ascii=False).encode()
+        entries.append(
+            (
+                entry_pk,
+                year,
+                numbers[year],
+                entry["id"],
+                hashlib.sha256(content).hexdigest(),
+                entry["id"],
+                entry["journal"],
+                entry["date"],
+                entry["reference"],
+                entry["label"],
+                "2026-01-01 00:00:00.000000",
+            )
+        )
+        entry_lines: list[dict[str, object]] = entry["lines"]  # type: ignore[assignment]
+        for line_no, line in enumerate(entry_lines, 1):
+            lines.append(
+                (
+                    entry_pk,
+                    line_no,
+                    line["account"],
+                    line.get("auxiliary"),
+                    line.get("label"),
+                    int(str(line.get("debit", "0")).replace(".", "")),
+                    int(str(line.get("credit", "0")).replace(".", "")),
+                )
+            )
+            shares: list[dict[str, str]] = line.get("analytics", [])  # type: ignore[assignment]
+            for position, share in enumerate(shares, 1):
+                allocations.append(
+                    (
+                        entry_pk,
+                        line_no,
+                        position,
+                        share["axis"],
+                        share["section"],
+                        int(share["amount"].replace(".", "")),
+                    )
+                )
+    connection = sqlite3.connect(home / "ledgerbridge.sqlite", isolation_level=None)
+    for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = FULL"):
+        connection.execute(f"PRAGMA {pragma}")
+    (folder_id,) = connection.execute("SELECT id FROM ledger_folders").fetchone()
+    start = time.perf_counter()
+    connection.execute("BEGIN IMMEDIATE")
+    connection.executemany(
+        "INSERT INTO ledger_entries (id, folder_id, fiscal_year, number, key, fingerprint,"
+        " entry_id, journal, date, reference, label, posted_at)"
+        f" VALUES (?, {folder_id}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        entries,
+    )
+    connection.executemany(
+        "INSERT INTO ledger_lines (entry, line, account, auxiliary, label, debit, credit)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        lines,
+    )
+    connection.executemany(
+        "INSERT INTO ledger_allocations (entry, line, position, axis, section, amount)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        allocations,
+    )
+    connection.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -272,7 +359,7 @@ def main() -> None:
         f" best of {options.repeat} runs"
     )
 
-    check_s = post_s = raw_s = float("inf")
+    check_s = post_s = raw_s = tables_s = float("inf")
     check_mb = post_mb = 0.0
     raw_lines = 0
     for run in range(options.repeat):
@@ -284,8 +371,6 @@ def main() -> None:
         run_cli(["ledger", "apply", "--setup", str(setup_path)], home)
         seconds, largest = run_cli(["ledger", "post", "BENCH", str(entries_path)], home)
         post_s, post_mb = min(post_s, seconds), max(post_mb, largest)
-        seconds, raw_lines = raw_limit(entries_path, workdir, options.entries, options.seed)
-        raw_s = min(raw_s, seconds)
     # Memory of all the processes together, in untimed runs on a home of their own.
     memory_home = workdir / "memory-home"
     check_all_mb = summed_memory(
@@ -293,12 +378,25 @@ def main() -> None:
     )
     run_cli(["ledger", "apply", "--setup", str(setup_path)], memory_home)
     post_all_mb = summed_memory(["ledger", "post", "BENCH", str(entries_path)], memory_home)
+    # The limits last: they hold every row in this process, and a command started after
+    # them would report this process's peak as its own (max RSS is inherited across exec).
+    for run in range(options.repeat):
+        seconds, raw_lines = raw_limit(entries_path, workdir, options.entries, options.seed)
+        raw_s = min(raw_s, seconds)
+        tables_home = workdir / f"tables-{run}"
+        seconds = ledger_tables_limit(tables_home, setup_path, options.entries, options.seed)
+        tables_s = min(tables_s, seconds)
 
     raw_rate = raw_lines / raw_s
     check_rate = lines / check_s
     post_rate = lines / post_s
     print(f"{'run':<34}{'seconds':>9}{'lines/s':>12}{'vs raw':>9}{'peak MB':>9}{'all MB':>8}")
     print(f"{'raw sqlite3.executemany, no check':<34}{raw_s:>9.2f}{raw_rate:>12,.0f}{1:>9.2f}")
+    tables_rate = lines / tables_s
+    print(
+        f"{'ledger tables, executemany':<34}{tables_s:>9.2f}{tables_rate:>12,.0f}"
+        f"{tables_rate / raw_rate:>9.2f}"
+    )
     for name, seconds, rate, largest, together in (
         ("ledger check (CLI)", check_s, check_rate, check_mb, check_all_mb),
         ("ledger post: check + post (CLI)", post_s, post_rate, post_mb, post_all_mb),
@@ -317,6 +415,10 @@ def main() -> None:
         )
     )
     print("peak MB: the largest process (max RSS); all MB: its processes together (PSS)")
+    print(
+        "ledger tables: every entry's rows into the ledger's own tables, no check: what storing"
+        "\nalone costs, which a posting pays on top of starting the command"
+    )
 
 
 if __name__ == "__main__":
