@@ -356,7 +356,7 @@ def main() -> None:
     size_mb = entries_path.stat().st_size / 1e6
     print(
         f"batch: {options.entries:,} entries, {lines:,} lines, {size_mb:.1f} MB;"
-        f" best of {options.repeat} runs"
+        f" best of {options.repeat} run{'s' if options.repeat > 1 else ''}"
     )
 
     check_s = post_s = raw_s = tables_s = float("inf")
