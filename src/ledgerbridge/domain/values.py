@@ -26,13 +26,20 @@ def checked_amount(amount: Decimal) -> Decimal:
     Non-negative, finite, at most 2 decimals once trailing zeros are dropped (counted
     exactly, no rounding), at most 15 digits before the point. Zero is `0.00`.
     """
+    if (
+        amount.same_quantum(CENT)  # written with exactly 2 places: already in cents
+        and not amount.is_signed()
+        and amount
+        and amount.adjusted() < _MAX_INTEGER_DIGITS
+    ):
+        return amount  # the common case, decided without a new Decimal
     try:
         cents = amount.quantize(CENT)
     except InvalidOperation:  # infinite, or more digits than any amount has
         pass
     else:
         if cents == amount and cents > 0 and cents.adjusted() < _MAX_INTEGER_DIGITS:
-            return cents  # the common case, decided in one step
+            return cents  # written otherwise (`120.5`, `7`), decided in one step
     if not amount.is_finite():
         raise AmountError(f"not a number: {amount}")
     if amount < 0:
