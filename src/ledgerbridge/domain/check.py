@@ -344,6 +344,14 @@ def _allocations_pass(
 ) -> bool:
     """Rules 10 and 11 for a line on an existing `account`, of one side `amount` (not zero)."""
     axes = folder.axes
+    if len(allocations) == 1:  # the most common: the whole line on one section
+        allocation = allocations[0]
+        axis = allocation.axis
+        if not axis or allocation.section not in axes.get(axis, ()):
+            return False  # rule 10: no axis, or no section, or one the folder does not have
+        if account in folder.analytic_accounts and len(axes) > 1:
+            return False  # rule 10: the other axes without allocation
+        return allocation.amount == amount  # rule 11
     totals: dict[str, Decimal] = {}
     for allocation in allocations:
         axis = allocation.axis
