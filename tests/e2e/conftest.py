@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,21 @@ import pytest
 from ledgerbridge.cli.app import run
 
 DATA = Path(__file__).parent.parent / "data"
+TEMPLATES: list[dict[str, Any]] = json.loads((DATA / "e2e_entries.json").read_text())["entries"]
+
+
+def repeated_batch(path: Path, count: int, **changes: Any) -> Path:
+    """A batch for folder ACME of `count` entries, the example entries over and over under
+    ids of their own; `at3={"date": ...}` changes entry 3."""
+    entries = []
+    for number in range(count):
+        entry = copy.deepcopy(TEMPLATES[number % len(TEMPLATES)])
+        entry["id"] = f"e{number:04d}"
+        entries.append(entry)
+    for index, change in changes.items():
+        entries[int(index.removeprefix("at"))].update(change)
+    path.write_text(json.dumps({"folder": "ACME", "entries": entries}), encoding="utf-8")
+    return path
 
 
 @dataclass

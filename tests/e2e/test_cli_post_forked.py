@@ -3,8 +3,6 @@ posting it in one process does."""
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -13,21 +11,7 @@ import pytest
 
 from ledgerbridge.cli import ledger as ledger_cli
 from ledgerbridge.ledger import forked_posting
-from tests.e2e.conftest import DATA, Cli, Outcome
-
-TEMPLATES: list[dict[str, Any]] = json.loads((DATA / "e2e_entries.json").read_text())["entries"]
-
-
-def _batch(path: Path, count: int, **changes: Any) -> Path:
-    entries = []
-    for number in range(count):
-        entry = copy.deepcopy(TEMPLATES[number % len(TEMPLATES)])
-        entry["id"] = f"e{number:04d}"
-        entries.append(entry)
-    for index, change in changes.items():
-        entries[int(index.removeprefix("at"))].update(change)
-    path.write_text(json.dumps({"folder": "ACME", "entries": entries}), encoding="utf-8")
-    return path
+from tests.e2e.conftest import DATA, Cli, Outcome, repeated_batch
 
 
 def _post(
@@ -91,7 +75,9 @@ def post_both(
 def test_a_forked_posting_says_and_stores_what_one_process_does(
     tmp_path: Path, post_both: Callable[..., Runs], json_output: bool
 ) -> None:
-    alone, forked = post_both(_batch(tmp_path / "batch.json", 2500), json_output=json_output)
+    alone, forked = post_both(
+        repeated_batch(tmp_path / "batch.json", 2500), json_output=json_output
+    )
     assert forked[0] == alone[0]
     assert forked[0].code == 0
     assert _without_times(forked[1].json) == _without_times(alone[1].json)
@@ -107,7 +93,7 @@ def _without_times(listing: Any) -> Any:
 def test_a_malformed_entry_late_in_the_batch_refuses_it_whole(
     tmp_path: Path, post_both: Callable[..., Runs]
 ) -> None:
-    batch = _batch(tmp_path / "batch.json", 2500, at2400={"date": "2026-02-30"})
+    batch = repeated_batch(tmp_path / "batch.json", 2500, at2400={"date": "2026-02-30"})
     alone, forked = post_both(batch, json_output=False)
     assert forked[0] == alone[0]
     assert forked[0].code == 2
