@@ -101,3 +101,27 @@ def test_a_long_post_shows_its_progress_on_a_terminal_only(
     assert (ESCAPE in stderr) == terminal
     assert "Folder ACME: " in stderr
     assert "accepted  entry 1 of fiscal year" in (tmp_path / "out.txt").read_text()
+
+
+def test_opening_a_folder_shows_the_entries_handed_to_the_ledger_then_what_is_left(
+    tmp_path: Path,
+) -> None:
+    home, log = tmp_path / "home", tmp_path / "steps.txt"
+    batch = repeated_batch(tmp_path / "batch.json", 5000)  # the bar's least
+    for step in (
+        ("ledger", "apply", "--setup", DATA / "e2e_setup.json"),
+        ("client", "connect", "ACME"),
+        ("entries", "import", "ACME", batch),
+        ("entries", "verify", "ACME", "--all"),
+        ("sync", "ACME"),
+        ("ledger", "marketplace", "ACME", "--activate", "--accept"),
+        ("ledger", "admin-auth"),
+    ):
+        _run(home, log, *step, terminal=False)
+
+    stderr = _run(home, tmp_path / "out.txt", "ledger", "open", "ACME", terminal=True)
+
+    assert "Injecting ACME" in stderr
+    assert "5000/5000" in stderr
+    assert "Injecting ACME: posting the last entries, answering" in stderr
+    assert "Folder ACME opened; 1 batch injected: 3333 posted" in stderr

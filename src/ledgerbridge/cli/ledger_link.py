@@ -37,7 +37,9 @@ def _require_folder(ledger: Ledger, folder: str) -> None:
 def open_folder(folder: FolderArgument) -> None:
     """Open the folder's accounting: inject the batches waiting in the relay."""
     platform = open_platform()
-    with count_progress(f"Injecting {folder}") as progress:
+    with count_progress(
+        f"Injecting {folder}", then=f"Injecting {folder}: posting the last entries, answering"
+    ) as progress:
         report, _ = platform.open_accounting(folder, progress=progress)
     if is_json():
         emit({"opening": report.as_dict()})

@@ -124,9 +124,12 @@ def file_progress(label: str, total_bytes: int) -> Iterator[Any]:
 
 
 @contextmanager
-def count_progress(label: str, *, at_least: int = 5000) -> Iterator[Callable[[int, int], None]]:
+def count_progress(
+    label: str, *, at_least: int = 5000, then: str | None = None
+) -> Iterator[Callable[[int, int], None]]:
     """A progress bar over items counted (`update(done, total)`), shown on a terminal once
-    the total is `at_least`; nothing otherwise."""
+    the total is `at_least`; nothing otherwise. Once every item is counted, the bar says
+    `then` (what is still being done), when given."""
     if not sys.stderr.isatty():
         yield lambda done, total: None
         return
@@ -148,7 +151,8 @@ def count_progress(label: str, *, at_least: int = 5000) -> Iterator[Callable[[in
         if task is None:
             bar.start()
             task = bar.add_task(label, total=total)
-        bar.update(task, completed=done, total=total)
+        finishing = then is not None and done >= total
+        bar.update(task, completed=done, total=total, description=then if finishing else label)
 
     try:
         yield update
