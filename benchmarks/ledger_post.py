@@ -214,25 +214,30 @@ def summed_memory(args: list[str], home: Path) -> float | None:
     return most
 
 
+def in_cents(amount: object) -> int:
+    """An amount as the generator writes it (`"120.50"`), in integer cents."""
+    return int(str(amount).replace(".", ""))
+
+
+def line_row(entry: int, line_no: int, line: dict[str, object]) -> tuple[object, ...]:
+    """A line as both limits insert it: entry, number, account, auxiliary, label, cents."""
+    return (
+        entry,
+        line_no,
+        line["account"],
+        line.get("auxiliary"),
+        line.get("label"),
+        in_cents(line.get("debit", "0")),
+        in_cents(line.get("credit", "0")),
+    )
+
+
 def raw_limit(entries_path: Path, workdir: Path, count: int, seed: int) -> tuple[float, int]:
     """The same line rows inserted with sqlite3.executemany in one transaction, no check."""
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for number, entry in enumerate(generate_entries(count, seed)):
-        lines: list[dict[str, str]] = entry["lines"]  # type: ignore[assignment]
-        for line_no, line in enumerate(lines, 1):
-            debit = int(str(line.get("debit", "0")).replace(".", ""))
-            credit = int(str(line.get("credit", "0")).replace(".", ""))
-            rows.append(
-                (
-                    number,
-                    line_no,
-                    line["account"],
-                    line.get("auxiliary"),
-                    line.get("label"),
-                    debit,
-                    credit,
-                )
-            )
+        lines: list[dict[str, object]] = entry["lines"]  # type: ignore[assignment]
+        rows.extend(line_row(number, line_no, line) for line_no, line in enumerate(lines, 1))
     database = workdir / "raw.sqlite"
     database.unlink(missing_ok=True)
     connection = sqlite3.connect(database)
@@ -280,17 +285,7 @@ def ledger_tables_limit(workdir: Path, setup_path: Path, count: int, seed: int) 
         )
         entry_lines: list[dict[str, object]] = entry["lines"]  # type: ignore[assignment]
         for line_no, line in enumerate(entry_lines, 1):
-            lines.append(
-                (
-                    entry_pk,
-                    line_no,
-                    line["account"],
-                    line.get("auxiliary"),
-                    line.get("label"),
-                    int(str(line.get("debit", "0")).replace(".", "")),
-                    int(str(line.get("credit", "0")).replace(".", "")),
-                )
-            )
+            lines.append(line_row(entry_pk, line_no, line))
             shares: list[dict[str, str]] = line.get("analytics", [])  # type: ignore[assignment]
             for position, share in enumerate(shares, 1):
                 allocations.append(
@@ -300,7 +295,7 @@ def ledger_tables_limit(workdir: Path, setup_path: Path, count: int, seed: int) 
                         position,
                         share["axis"],
                         share["section"],
-                        int(share["amount"].replace(".", "")),
+                        in_cents(share["amount"]),
                     )
                 )
     connection = sqlite3.connect(home / "ledgerbridge.sqlite", isolation_level=None)
