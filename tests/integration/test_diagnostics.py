@@ -12,9 +12,8 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.entries import Entry, entry_document, parse_entry
 from ledgerbridge.domain.lifecycle import Status
-from ledgerbridge.domain.setup import FolderSetup
+from ledgerbridge.domain.setup import FolderSetup, ReferenceData, read_value
 from ledgerbridge.platform import Platform
-from ledgerbridge.workspace.clients import ReferenceData
 from ledgerbridge.workspace.diagnostics import Check
 from ledgerbridge.workspace.errors import UnknownClient
 from ledgerbridge.workspace.service import Workspace
@@ -302,9 +301,7 @@ def test_reference_data_that_never_reached_the_relay_is_told_then_sent_by_the_ne
 ) -> None:
     firm.in_order()
     unreachable = unreachable_relay(firm)
-    reference = ReferenceData.model_validate(
-        {"accounts": [{"number": "471000"}], "third_parties": []}
-    )
+    reference = read_value(ReferenceData, {"accounts": [{"number": "471000"}], "third_parties": []})
     with pytest.raises(ConnectionError):
         Workspace(database, unreachable, firm.clock).connect_client("ACME", reference=reference)
 
@@ -328,9 +325,7 @@ def test_reference_data_kept_without_its_items_asks_for_a_new_connection(
 ) -> None:
     firm.in_order()
     unreachable = unreachable_relay(firm)
-    reference = ReferenceData.model_validate(
-        {"accounts": [{"number": "471000"}], "third_parties": []}
-    )
+    reference = read_value(ReferenceData, {"accounts": [{"number": "471000"}], "third_parties": []})
     with pytest.raises(ConnectionError):
         Workspace(database, unreachable, firm.clock).connect_client("ACME", reference=reference)
     with database.transaction() as connection:  # as an earlier version kept it
@@ -430,11 +425,12 @@ def test_the_initial_connections_rejections_are_expected_and_never_failures_of_e
     firm: Firm,
 ) -> None:
     firm.link()
-    reference = ReferenceData.model_validate(
+    reference = read_value(
+        ReferenceData,
         {
             "accounts": [{"number": "401000", "name": "Fournisseurs"}, {"number": "471000"}],
             "third_parties": [{"code": "FEDF", "name": "EDF", "account": "401000"}],
-        }
+        },
     )
     firm.workspace.connect_client("ACME", reference=reference)
     firm.send(purchase("a"))

@@ -18,11 +18,10 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.entries import Entry, entry_document
 from ledgerbridge.domain.lifecycle import Status
-from ledgerbridge.domain.setup import FolderSetup
+from ledgerbridge.domain.setup import FolderSetup, ReferenceData, read_value
 from ledgerbridge.platform import Platform
 from ledgerbridge.relay.values import OpeningReport, OutgoingBatch
 from ledgerbridge.workspace import sync as sync_module
-from ledgerbridge.workspace.clients import ReferenceData
 from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.sync import ResultsReport, Synchronizer, SyncReport
 from ledgerbridge.workspace.tables import entries, history, outbox, rejections
@@ -372,7 +371,7 @@ def test_results_whose_transaction_dies_before_it_commits_are_applied_at_the_nex
 
 def test_results_received_twice_change_nothing(firm: Firm) -> None:
     firm.workspace.connect_client(
-        "ACME", reference=ReferenceData.model_validate({"accounts": [{"number": "401000"}]})
+        "ACME", reference=read_value(ReferenceData, {"accounts": [{"number": "401000"}]})
     )
     firm.verified(purchase("a"), without_auxiliary("b"))
     firm.sync()

@@ -56,7 +56,7 @@ def _set(path: str, value: object) -> Change:
 
 
 def _setup_variant(acme_setup: FolderSetup, *changes: Change) -> FolderIndex:
-    document = acme_setup.model_dump(by_alias=True)
+    document = acme_setup.to_document()
     for change in changes:
         change(document)
     return FolderIndex.of(parse_setup(document))

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
@@ -49,7 +50,8 @@ def folder_setup(acme_setup: FolderSetup) -> FolderSetup:
 
 def _as_document(setup: FolderSetup) -> Document:
     """The setup as a document again, its dates left as dates (which the reader accepts)."""
-    return setup.model_dump(by_alias=True)
+    document: Document = msgspec.to_builtins(setup, builtin_types=(date,))
+    return document
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import msgspec
+
 from ledgerbridge.domain.fiscal_period import fiscal_period_problems
 from ledgerbridge.domain.setup import FiscalYear
 
 
 def year(code: str, start: str, end: str, status: str = "open") -> FiscalYear:
-    return FiscalYear.model_validate({"code": code, "start": start, "end": end, "status": status})
+    return msgspec.convert({"code": code, "start": start, "end": end, "status": status}, FiscalYear)
 
 
 def codes(years: list[FiscalYear], today: date) -> list[str]:

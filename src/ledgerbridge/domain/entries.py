@@ -14,10 +14,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
-from ledgerbridge.domain.values import Amount, OptionalDate, checked_amount
+from ledgerbridge.domain.malformed import MalformedDocument, Problem
+from ledgerbridge.domain.values import checked_amount
 
 
 class _Struct(
@@ -95,45 +94,6 @@ class Entry(_Struct, frozen=True):
             _set(self, "lines", None)
 
 
-# The schema of record, written with pydantic: it explains, path by path, everything wrong
-# in an entry the fast reader refused, and reads what the fast reader leaves to it (empty
-# strings for absent values, Python objects from YAML or a merge patch).
-
-
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
-
-
-class _AllocationShape(_Shape):
-    axis: str | None = None
-    section: str | None = None
-    amount: Amount = None
-
-
-class _LineShape(_Shape):
-    account: str | None = None
-    auxiliary: str | None = None
-    label: str | None = None
-    debit: Amount = None
-    credit: Amount = None
-    analytics: list[_AllocationShape] | None = None
-
-
-class _EntryShape(_Shape):
-    id: Annotated[str, StringConstraints(min_length=1)]
-    journal: str | None = None
-    date: OptionalDate = None
-    reference: str | None = None
-    label: str | None = None
-    lines: list[_LineShape] | None = None
-
-
-class BatchHeader(_Shape):
-    """What an entries batch says besides its entries."""
-
-    folder: str | None = None
-
-
 BATCH_FIELDS = frozenset({"folder", "entries"})
 
 _DECODER = msgspec.json.Decoder(Entry)
@@ -147,13 +107,12 @@ def _prefix(index: int | None) -> str:
 def parse_entry(raw: object, index: int | None = None) -> Entry:
     """One entry from Python values (YAML, a patched document), at position `index` of a batch.
 
-    Raises MalformedDocument naming every wrong path.
+    Read by the schema of record, which takes what the fast reader leaves to it; raises
+    MalformedDocument naming every wrong path.
     """
-    try:
-        shape = _EntryShape.model_validate(raw)
-    except ValidationError as error:
-        raise MalformedDocument(problems_from_validation(error, _prefix(index))) from None
-    return msgspec.convert(shape.model_dump(exclude_none=True), Entry)
+    from ledgerbridge.domain.schema import EntryShape, read  # pydantic: loaded when needed
+
+    return msgspec.convert(read(EntryShape, raw, _prefix(index), exclude_none=True), Entry)
 
 
 def decode_entry(data: bytes | str | msgspec.Raw, index: int | None = None) -> Entry:
@@ -211,13 +170,17 @@ class BatchReader:
                 self._saw_entries = True
 
     def header(self, raw: Mapping[str, Any]) -> None:
-        try:
-            header = BatchHeader.model_validate(raw)
-        except ValidationError as error:
-            self.problems.extend(problems_from_validation(error))
-            return
-        self.folder = header.folder
-        if self.folder_required and header.folder is None:
+        folder = raw.get("folder")
+        if raw.keys() - {"folder"} or not (folder is None or isinstance(folder, str)):
+            from ledgerbridge.domain.schema import BatchHeaderShape, read
+
+            try:
+                folder = read(BatchHeaderShape, raw)["folder"]
+            except MalformedDocument as malformed:
+                self.problems.extend(malformed.problems)
+                return
+        self.folder = folder
+        if self.folder_required and folder is None:
             self.problems.append(
                 Problem(
                     "folder",
@@ -226,13 +189,13 @@ class BatchReader:
             )
         if (
             self.expected_folder is not None
-            and header.folder is not None
-            and header.folder != self.expected_folder
+            and folder is not None
+            and folder != self.expected_folder
         ):
             self.problems.append(
                 Problem(
                     "folder",
-                    f"the document is for folder {header.folder!r}, not {self.expected_folder!r}"
+                    f"the document is for folder {folder!r}, not {self.expected_folder!r}"
                     " as named on the command line",
                 )
             )

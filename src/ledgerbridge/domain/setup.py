@@ -1,4 +1,8 @@
-"""A folder setup (§4.1): the ledger's configuration of one folder, validated whole."""
+"""A folder setup (§4.1): the ledger's configuration of one folder, validated whole.
+
+A setup is read at C speed by msgspec; a document it refuses goes to the schema of record
+(domain/schema.py), which lists every problem by its path.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +10,46 @@ import itertools
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
+import msgspec
 
-from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
-from ledgerbridge.domain.values import RequiredDate
+from ledgerbridge.domain.malformed import MalformedDocument, Problem
 
-Code = Annotated[str, StringConstraints(min_length=1)]
+Code = Annotated[str, msgspec.Meta(min_length=1)]
 _SIREN = re.compile(r"^\d{9}$")
 
 
-class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Value(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An immutable part of a setup, with the fields and defaults §4.1 gives it."""
 
 
-class FiscalYear(_Value):
+class FiscalYear(_Value, frozen=True, kw_only=True):
     code: Code
-    start: RequiredDate
-    end: RequiredDate
+    start: date
+    end: date
     status: Literal["open", "closed"] = "open"
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
 
 
-class Journal(_Value):
+class Journal(_Value, frozen=True, kw_only=True):
     code: Code
     kind: Code
     name: str = ""
     status: Literal["open", "locked", "read_only"] = "open"
 
 
-class Account(_Value):
+class Account(_Value, frozen=True, kw_only=True):
     number: Code
     name: str = ""
-    collective: StrictBool = False
-    locked: StrictBool = False
-    analytics: StrictBool = False
+    collective: bool = False
+    locked: bool = False
+    analytics: bool = False
 
 
-class ThirdParty(_Value):
+class ThirdParty(_Value, frozen=True, kw_only=True):
     """A third party, known to the ledger as an auxiliary account under one account."""
 
     code: Code
@@ -54,49 +57,86 @@ class ThirdParty(_Value):
     account: Code
 
 
-class AnalyticAxis(_Value):
+class AnalyticAxis(_Value, frozen=True, kw_only=True):
     code: Code
     name: str = ""
-    sections: list[Code] = Field(default_factory=list)
+    sections: list[Code] = msgspec.field(default_factory=list)
 
 
-class Analytics(_Value):
-    allow_entries_without_analytics: StrictBool = False
-    axes: list[AnalyticAxis] = Field(default_factory=list)
+class Analytics(_Value, frozen=True, kw_only=True):
+    allow_entries_without_analytics: bool = False
+    axes: list[AnalyticAxis] = msgspec.field(default_factory=list)
 
 
-class LockedPeriod(_Value):
-    start: RequiredDate = Field(alias="from")
-    end: RequiredDate = Field(alias="to")
+class LockedPeriod(_Value, frozen=True, kw_only=True, rename={"start": "from", "end": "to"}):
+    start: date
+    end: date
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
 
 
-class ImportCursor(_Value):
-    locked_periods: list[LockedPeriod] = Field(default_factory=list)
+class ImportCursor(_Value, frozen=True, kw_only=True):
+    locked_periods: list[LockedPeriod] = msgspec.field(default_factory=list)
 
 
-class Limits(_Value):
-    label: Annotated[int, Field(gt=0, strict=True)] = 69
-    reference: Annotated[int, Field(gt=0, strict=True)] = 13
+class Limits(_Value, frozen=True, kw_only=True):
+    label: Annotated[int, msgspec.Meta(gt=0)] = 69
+    reference: Annotated[int, msgspec.Meta(gt=0)] = 13
 
 
-class FolderSetup(_Value):
+class FolderSetup(_Value, frozen=True, kw_only=True):
     folder: Code
     name: str = ""
     siren: str | None = None
-    fiscal_years: list[FiscalYear] = Field(default_factory=list)
-    journals: list[Journal] = Field(default_factory=list)
-    accounts: list[Account] = Field(default_factory=list)
-    third_parties: list[ThirdParty] = Field(default_factory=list)
-    analytics: Analytics = Field(default_factory=Analytics)
-    import_cursor: ImportCursor = Field(default_factory=ImportCursor)
-    limits: Limits = Field(default_factory=Limits)
+    fiscal_years: list[FiscalYear] = msgspec.field(default_factory=list)
+    journals: list[Journal] = msgspec.field(default_factory=list)
+    accounts: list[Account] = msgspec.field(default_factory=list)
+    third_parties: list[ThirdParty] = msgspec.field(default_factory=list)
+    analytics: Analytics = msgspec.field(default_factory=Analytics)
+    import_cursor: ImportCursor = msgspec.field(default_factory=ImportCursor)
+    limits: Limits = msgspec.field(default_factory=Limits)
 
-    def to_document(self) -> dict[str, object]:
+    def to_document(self) -> dict[str, Any]:
         """The setup as a §4.1 document (JSON-ready)."""
-        return self.model_dump(mode="json", by_alias=True)
+        document: dict[str, Any] = msgspec.to_builtins(self)
+        return document
+
+
+class ReferenceData(_Value, frozen=True, kw_only=True):
+    """The accounts and third parties sent to the ledger at a client's initial connection."""
+
+    folder: str | None = None
+    accounts: list[Account] = msgspec.field(default_factory=list)
+    third_parties: list[ThirdParty] = msgspec.field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.accounts) + len(self.third_parties)
+
+
+def setup_from_json(text: str | bytes) -> FolderSetup:
+    """A setup as `to_document` wrote it to JSON, read back (it was validated before)."""
+    return msgspec.json.decode(text, type=FolderSetup)
+
+
+ValueT = TypeVar("ValueT", bound=_Value)
+
+
+def read_value(kind: type[ValueT], raw: object, prefix: str = "") -> ValueT:
+    """`raw` (plain values) as a setup or one of its parts, by its §4.1 shape.
+
+    Raises MalformedDocument naming every wrong path under `prefix`; consistency across
+    the parts (duplicates, dates) is `parse_setup`'s.
+    """
+    try:
+        return msgspec.convert(raw, kind)
+    except msgspec.ValidationError:
+        pass
+    from ledgerbridge.domain import schema  # pydantic, loaded only to explain a refusal
+
+    shape = getattr(schema, f"{kind.__name__}Shape")
+    return msgspec.convert(schema.read(shape, raw, prefix), kind)
 
 
 def _duplicates(items: Sequence[object], key: str, where: str) -> list[Problem]:
@@ -182,10 +222,10 @@ def consistency_problems(
 def parse_setup(raw: object, *, source: str = "setup document") -> FolderSetup:
     """A §4.1 document as a FolderSetup; raises MalformedDocument listing every problem."""
     try:
-        setup = FolderSetup.model_validate(raw)
-    except ValidationError as error:
-        problems = problems_from_validation(error)
-        problems += _problems_of_the_well_typed_sections(raw, error)
+        setup = read_value(FolderSetup, raw)
+    except MalformedDocument as malformed:
+        problems = list(malformed.problems)
+        problems += _problems_of_the_well_typed_sections(raw, malformed)
         raise MalformedDocument(problems, source=source) from None
     problems = consistency_problems(setup)
     if problems:
@@ -193,21 +233,22 @@ def parse_setup(raw: object, *, source: str = "setup document") -> FolderSetup:
     return setup
 
 
-def _problems_of_the_well_typed_sections(raw: object, error: ValidationError) -> list[Problem]:
+def _problems_of_the_well_typed_sections(raw: object, refused: MalformedDocument) -> list[Problem]:
     """Consistency problems of the sections that did validate, so one round lists them all."""
-    if not isinstance(raw, dict):
+    from ledgerbridge.domain.schema import Refusal
+
+    if not isinstance(raw, dict) or not isinstance(refused, Refusal):
         return []
-    ill_typed = frozenset(str(item["loc"][0]) for item in error.errors() if item["loc"])
-    fields = FolderSetup.model_fields
-    aliases = {field.alias or name for name, field in fields.items()}
+    ill_typed = refused.sections
+    sections = {field.encode_name for field in msgspec.structs.fields(FolderSetup)}
     well_typed = {
-        key: value for key, value in raw.items() if key in aliases and key not in ill_typed
+        key: value for key, value in raw.items() if key in sections and key not in ill_typed
     }
     well_typed.setdefault("folder", "?")
     if "folder" in ill_typed:
         well_typed["folder"] = "?"
     try:
-        partial = FolderSetup.model_validate(well_typed)
-    except ValidationError:
+        partial = read_value(FolderSetup, well_typed)
+    except MalformedDocument:
         return []
     return consistency_problems(partial, ill_typed)

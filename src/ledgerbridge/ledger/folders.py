@@ -12,7 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge.domain.malformed import MalformedDocument
-from ledgerbridge.domain.setup import FiscalYear, FolderSetup, ThirdParty, consistency_problems
+from ledgerbridge.domain.setup import (
+    FiscalYear,
+    FolderSetup,
+    ThirdParty,
+    consistency_problems,
+    setup_from_json,
+)
 from ledgerbridge.ledger.errors import Orphan, OrphanedPostedLines, UnknownFolder
 from ledgerbridge.ledger.tables import folders, posted_entries, posted_lines
 
@@ -84,7 +90,7 @@ class ApplyReport:
 
 
 def setup_from_text(text: str) -> FolderSetup:
-    return FolderSetup.model_validate(json.loads(text))
+    return setup_from_json(text)
 
 
 def setup_to_text(setup: FolderSetup) -> str:

@@ -18,7 +18,7 @@ import msgspec
 from ledgerbridge.domain.catalogue import render_message
 from ledgerbridge.domain.entries import Entry, decode_entry
 from ledgerbridge.domain.findings import CheckResult
-from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
+from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty, read_value
 
 
 class InjectionLedger(Protocol):
@@ -168,7 +168,7 @@ def inject_reference(
     for item in sorted(items, key=lambda item: (item.kind != "account", item.position)):
         document = _document(item)
         if item.kind == "account":
-            account = Account.model_validate(document)
+            account = read_value(Account, document)
             label = f"account {account.number}"
             if account.number in accounts:
                 injection.answers.append(
@@ -185,7 +185,7 @@ def inject_reference(
             accounts.add(account.number)
             new_accounts.append(account)
             continue
-        party = ThirdParty.model_validate(document)
+        party = read_value(ThirdParty, document)
         label = f"third party {party.code}"
         if party.code in parties:
             injection.answers.append(
@@ -221,11 +221,10 @@ def inject_reference(
     injection.reference_added = len(new_accounts) + len(new_parties)
     if injection.reference_added:
         ledger.apply_setup(
-            setup.model_copy(
-                update={
-                    "accounts": [*setup.accounts, *new_accounts],
-                    "third_parties": [*setup.third_parties, *new_parties],
-                }
+            msgspec.structs.replace(
+                setup,
+                accounts=[*setup.accounts, *new_accounts],
+                third_parties=[*setup.third_parties, *new_parties],
             )
         )
     return injection

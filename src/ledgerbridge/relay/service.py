@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlalchemy as sa
-from pydantic import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
@@ -30,8 +29,14 @@ from ledgerbridge.bulk import BulkInsert
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.domain.entries import decode_entry
-from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
-from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
+from ledgerbridge.domain.malformed import MalformedDocument, Problem
+from ledgerbridge.domain.setup import (
+    Account,
+    FolderSetup,
+    ThirdParty,
+    read_value,
+    setup_from_json,
+)
 from ledgerbridge.relay.errors import (
     BatchIdTaken,
     CertificateExpired,
@@ -562,9 +567,7 @@ class Relay:
             ).one_or_none()
         if row is None:
             return None
-        return Publication(
-            folder, FolderSetup.model_validate(json.loads(row.setup)), row.published_at
-        )
+        return Publication(folder, setup_from_json(row.setup), row.published_at)
 
 
 # Results marked delivered, by a list of ids given as one expanding parameter: compiled
@@ -674,11 +677,11 @@ def _stored_items(batch: OutgoingBatch) -> list[StoredItem]:
             items.append(StoredItem(position, outgoing.key, "entry", outgoing.content))
     else:
         for position, reference in enumerate(batch.reference):
-            model = Account if reference.kind == "account" else ThirdParty
+            kind = Account if reference.kind == "account" else ThirdParty
             try:
-                model.model_validate(reference.document)
-            except ValidationError as error:
-                problems.extend(problems_from_validation(error, f"reference[{position}]"))
+                read_value(kind, reference.document, f"reference[{position}]")
+            except MalformedDocument as malformed:
+                problems.extend(malformed.problems)
                 continue
             items.append(
                 StoredItem(position, reference.key, reference.kind, _dumps(reference.document))

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import msgspec
+
 from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
 
 BatchKind = Literal["entries", "reference"]
@@ -33,11 +35,11 @@ class ReferenceItem:
 
     @classmethod
     def of_account(cls, account: Account) -> ReferenceItem:
-        return cls("account", account.model_dump(mode="json"))
+        return cls("account", msgspec.to_builtins(account))
 
     @classmethod
     def of_third_party(cls, third_party: ThirdParty) -> ReferenceItem:
-        return cls("third_party", third_party.model_dump(mode="json"))
+        return cls("third_party", msgspec.to_builtins(third_party))
 
     @property
     def code(self) -> str:
@@ -277,9 +279,7 @@ class Publication:
         return {
             "folder": self.folder,
             "published_at": self.published_at.isoformat(),
-            "fiscal_years": [
-                year.model_dump(mode="json", by_alias=True) for year in self.setup.fiscal_years
-            ],
+            "fiscal_years": [msgspec.to_builtins(year) for year in self.setup.fiscal_years],
             "setup": self.setup.to_document(),
         }
 

@@ -10,11 +10,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection
 
-from ledgerbridge.domain.malformed import MalformedDocument, Problem, problems_from_validation
-from ledgerbridge.domain.setup import Account, ThirdParty
+from ledgerbridge.domain.malformed import MalformedDocument, Problem
+from ledgerbridge.domain.setup import ReferenceData, read_value
 from ledgerbridge.relay.values import ReferenceItem
 from ledgerbridge.workspace.errors import UnknownClient
 from ledgerbridge.workspace.tables import clients, outbox
@@ -65,28 +64,14 @@ class ClientSettings:
         return f"Client {self.folder}: API {'on' if self.api_enabled else 'off'}, automatic sending {sending}."
 
 
-class ReferenceData(BaseModel):
-    """The accounts and third parties sent to the ledger at a client's initial connection."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    folder: str | None = None
-    accounts: list[Account] = Field(default_factory=list)
-    third_parties: list[ThirdParty] = Field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.accounts) + len(self.third_parties)
-
-
 def parse_reference(
     raw: object, *, folder: str, source: str = "reference document"
 ) -> ReferenceData:
     """A `--reference` document (§4.1 shapes); MalformedDocument listing every problem."""
     try:
-        reference = ReferenceData.model_validate(raw)
-    except ValidationError as error:
-        raise MalformedDocument(problems_from_validation(error), source=source) from None
+        reference = read_value(ReferenceData, raw)
+    except MalformedDocument as malformed:
+        raise MalformedDocument(malformed.problems, source=source) from None
     problems: list[Problem] = []
     if reference.folder is not None and reference.folder != folder:
         problems.append(

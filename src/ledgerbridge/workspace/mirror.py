@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -22,7 +23,7 @@ from ledgerbridge.domain.entries import Entry, decode_entry, entry_json
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.domain.lifecycle import Status
-from ledgerbridge.domain.setup import FolderSetup
+from ledgerbridge.domain.setup import FolderSetup, setup_from_json
 from ledgerbridge.workspace.tables import entries, mirror
 
 # The statuses the pre-flight speaks of: what will be sent, or may be once verified.
@@ -48,9 +49,7 @@ class Mirror:
             "folder": self.folder,
             "published_at": self.published_at.isoformat(),
             "received_at": self.received_at.isoformat(),
-            "fiscal_years": [
-                year.model_dump(mode="json", by_alias=True) for year in self.setup.fiscal_years
-            ],
+            "fiscal_years": [msgspec.to_builtins(year) for year in self.setup.fiscal_years],
         }
 
 
@@ -114,7 +113,7 @@ def load_mirror(connection: Connection, folder: str) -> Mirror | None:
         return None
     return Mirror(
         folder=folder,
-        setup=FolderSetup.model_validate_json(row.setup),
+        setup=setup_from_json(row.setup),
         published_at=row.published_at,
         received_at=row.received_at,
         stamp=_stamp(row.setup),

@@ -18,15 +18,10 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.lifecycle import Status
-from ledgerbridge.domain.setup import FolderSetup
+from ledgerbridge.domain.setup import FolderSetup, ReferenceData
 from ledgerbridge.relay.values import OutgoingBatch, reference_items
 from ledgerbridge.workspace import clients, entries, importing, mirror
-from ledgerbridge.workspace.clients import (
-    AutoSend,
-    ClientSettings,
-    ReferenceData,
-    reference_content,
-)
+from ledgerbridge.workspace.clients import AutoSend, ClientSettings, reference_content
 from ledgerbridge.workspace.entries import EditOutcome, EntryRow, HistoryLine
 from ledgerbridge.workspace.errors import UnknownLedgerFolder
 from ledgerbridge.workspace.importing import ImportReport
