@@ -126,34 +126,36 @@ class Synchronizer:
         now = self._clock()
         lease = now + SYNC_LEASE
         with self._database.transaction() as connection:
-            client = connection.execute(
-                sa.select(clients).where(clients.c.folder == folder)
-            ).first()
-            if client is None:
-                raise UnknownClient(folder)
-            if not client.api_enabled:
-                raise ApiDisabled(folder)
-            taken = connection.execute(
-                clients.update()
-                .where(
-                    clients.c.folder == folder,
-                    sa.or_(clients.c.sync_lease_until.is_(None), clients.c.sync_lease_until < now),
-                )
-                .values(sync_lease_until=lease)
-            )
-            if taken.rowcount == 0:
-                raise SyncAlreadyRunning(folder)
+            self._take_lease(connection, folder, now, lease)
+            pending = _unconfirmed(connection, folder)
+            # With no earlier batch to deposit again, the verified entries are marked in the
+            # transaction that takes the lease: one commit less, and a crash before it
+            # commits leaves neither the lease nor the batch behind.
+            outgoing = None if pending else self._mark_verified(connection, folder, actor)
+        released = False
         try:
-            earlier = self._deposit_unconfirmed(folder)
-            batch_id, new = self._send_verified(folder, actor)
+            earlier = [
+                self._deposit(folder, row.batch_id)
+                if row.kind == "entries"
+                else self._deposit_reference(folder, row.batch_id, row.content)
+                for row in pending
+            ]
+            if pending:
+                with self._database.transaction() as connection:
+                    outgoing = self._mark_verified(connection, folder, actor)
+            if outgoing is None:
+                batch_id, new = None, _Deposit()
+            else:
+                batch_id, rows = outgoing
+                # The rows just marked synchronizing in this batch are the batch: they are
+                # handed over as read, not read again. The deposit's confirmation frees the
+                # lease in the same transaction.
+                new = self._hand_over(folder, batch_id, rows, lease=lease)
+                released = not new.refused
         finally:
-            # Only our own lease: had it expired meanwhile, another sync's lease is not ours.
-            with self._database.transaction() as connection:
-                connection.execute(
-                    clients.update()
-                    .where(clients.c.folder == folder, clients.c.sync_lease_until == lease)
-                    .values(sync_lease_until=None)
-                )
+            if not released:
+                with self._database.transaction() as connection:
+                    _release_lease(connection, folder, lease)
         deposits = [*earlier, new]
         return SyncReport(
             folder,
@@ -166,59 +168,61 @@ class Synchronizer:
             reference_resent=sum(deposit.reference for deposit in earlier),
         )
 
-    def _send_verified(self, folder: str, actor: str) -> tuple[str | None, _Deposit]:
+    def _take_lease(
+        self, connection: Connection, folder: str, now: datetime, lease: datetime
+    ) -> None:
+        """Hold the client for this sync; refused while another sync's lease runs."""
+        client = connection.execute(sa.select(clients).where(clients.c.folder == folder)).first()
+        if client is None:
+            raise UnknownClient(folder)
+        if not client.api_enabled:
+            raise ApiDisabled(folder)
+        taken = connection.execute(
+            clients.update()
+            .where(
+                clients.c.folder == folder,
+                sa.or_(clients.c.sync_lease_until.is_(None), clients.c.sync_lease_until < now),
+            )
+            .values(sync_lease_until=lease)
+        )
+        if taken.rowcount == 0:
+            raise SyncAlreadyRunning(folder)
+
+    def _mark_verified(
+        self, connection: Connection, folder: str, actor: str
+    ) -> tuple[str, Sequence[sa.Row[tuple[str, int, str]]]] | None:
+        """Mark the verified entries synchronizing in a new batch, with its outbox row, in
+        the connection's transaction; the batch id and the entries (id, revision, content,
+        by id), or None when no entry is verified."""
         now = self._clock()
         batch_id = f"{folder}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
-        with self._database.transaction() as connection:
-            # Locked, so that an edit committed meanwhile cannot slip an unverified revision
-            # into the batch (PostgreSQL; SQLite's writer holds the whole database already).
-            rows = connection.execute(
-                sa.select(entries.c.entry_id, entries.c.revision, entries.c.content)
-                .where(entries.c.client == folder, entries.c.status == Status.VERIFIED.value)
-                .order_by(entries.c.entry_id)
-                .with_for_update()
-            ).all()
-            if not rows:
-                return None, _Deposit()
-            connection.execute(
-                outbox.insert().values(
-                    batch_id=batch_id, client=folder, kind="entries", created_at=now, actor=actor
-                )
+        # Locked, so that an edit committed meanwhile cannot slip an unverified revision
+        # into the batch (PostgreSQL; SQLite's writer holds the whole database already).
+        rows = connection.execute(
+            sa.select(entries.c.entry_id, entries.c.revision, entries.c.content)
+            .where(entries.c.client == folder, entries.c.status == Status.VERIFIED.value)
+            .order_by(entries.c.entry_id)
+            .with_for_update()
+        ).all()
+        if not rows:
+            return None
+        connection.execute(
+            outbox.insert().values(
+                batch_id=batch_id, client=folder, kind="entries", created_at=now, actor=actor
             )
-            states = {entry_id: (Status.VERIFIED, revision) for entry_id, revision, _ in rows}
-            apply_action(
-                connection,
-                folder,
-                states,
-                Action.SYNC,
-                actor=actor,
-                at=now,
-                message=f"sent to the relay in batch {batch_id}",
-                values={"batch_id": batch_id, "attempted_at": now},
-            )
-        # The rows just marked synchronizing in this batch are the batch: they are handed
-        # over as read, not read again.
-        return batch_id, self._hand_over(folder, batch_id, rows)
-
-    def _deposit_unconfirmed(self, folder: str) -> list[_Deposit]:
-        """Deposit again the batches whose deposit was never confirmed (a crash, a timeout):
-        entries batches, and the initial connection's reference batch when its items are kept."""
-        with self._database.transaction(write=False) as connection:
-            pending = connection.execute(
-                sa.select(outbox.c.batch_id, outbox.c.kind, outbox.c.content)
-                .where(
-                    outbox.c.client == folder,
-                    outbox.c.deposited_at.is_(None),
-                    sa.or_(outbox.c.kind == "entries", outbox.c.content.is_not(None)),
-                )
-                .order_by(outbox.c.created_at)
-            ).all()
-        return [
-            self._deposit(folder, row.batch_id)
-            if row.kind == "entries"
-            else self._deposit_reference(folder, row.batch_id, row.content)
-            for row in pending
-        ]
+        )
+        states = {entry_id: (Status.VERIFIED, revision) for entry_id, revision, _ in rows}
+        apply_action(
+            connection,
+            folder,
+            states,
+            Action.SYNC,
+            actor=actor,
+            at=now,
+            message=f"sent to the relay in batch {batch_id}",
+            values={"batch_id": batch_id, "attempted_at": now},
+        )
+        return batch_id, rows
 
     def _deposit_reference(self, folder: str, batch_id: str, content: str) -> _Deposit:
         items = reference_from_content(content)
@@ -255,10 +259,16 @@ class Synchronizer:
         return self._hand_over(folder, batch_id, rows)
 
     def _hand_over(
-        self, folder: str, batch_id: str, rows: Sequence[sa.Row[tuple[str, int, str]]]
+        self,
+        folder: str,
+        batch_id: str,
+        rows: Sequence[sa.Row[tuple[str, int, str]]],
+        *,
+        lease: datetime | None = None,
     ) -> _Deposit:
         """Deposit the batch of these synchronizing entries (id, revision, content, by id),
-        then confirm it; a batch refused for good is settled instead (see `_deposit`)."""
+        then confirm it, freeing the sync's `lease` with the confirmation when given; a
+        batch refused for good is settled instead (see `_deposit`)."""
         batch = OutgoingBatch(
             batch_id=batch_id,
             folder=folder,
@@ -274,7 +284,7 @@ class Synchronizer:
                 folder, [(entry_id, revision) for entry_id, revision, _ in rows], refused
             )
             return _Deposit(refused=len(rows), refusal=refused.message.removesuffix("."))
-        self._confirm_deposit(batch_id)
+        self._confirm_deposit(batch_id, folder=folder, lease=lease)
         return _Deposit(sent=len(rows))
 
     def _settle_refused(
@@ -314,13 +324,20 @@ class Synchronizer:
                 .values(deposited_at=self._clock())
             )
 
-    def _confirm_deposit(self, batch_id: str) -> None:
+    def _confirm_deposit(
+        self, batch_id: str, *, folder: str | None = None, lease: datetime | None = None
+    ) -> None:
+        """The batch needs no more deposit; with `lease`, the sync frees its client too (a
+        crash before this commits leaves both to the next sync, as a crash just after the
+        confirmation would leave the lease)."""
         with self._database.transaction() as connection:
             connection.execute(
                 outbox.update()
                 .where(outbox.c.batch_id == batch_id)
                 .values(deposited_at=self._clock())
             )
+            if folder is not None and lease is not None:
+                _release_lease(connection, folder, lease)
 
     # -- results ---------------------------------------------------------------------------
 
@@ -344,6 +361,30 @@ class Synchronizer:
             report = _apply_results(connection, folder, results, now)
         self._connector.acknowledge(folder, [result.result_id for result in results])
         return report
+
+
+def _unconfirmed(connection: Connection, folder: str) -> Sequence[sa.Row[tuple[str, str, str]]]:
+    """The batches whose deposit was never confirmed (a crash, a timeout), oldest first, to
+    deposit again: entries batches, and the initial connection's reference batch when its
+    items are kept."""
+    return connection.execute(
+        sa.select(outbox.c.batch_id, outbox.c.kind, outbox.c.content)
+        .where(
+            outbox.c.client == folder,
+            outbox.c.deposited_at.is_(None),
+            sa.or_(outbox.c.kind == "entries", outbox.c.content.is_not(None)),
+        )
+        .order_by(outbox.c.created_at)
+    ).all()
+
+
+def _release_lease(connection: Connection, folder: str, lease: datetime) -> None:
+    # Only our own lease: had it expired meanwhile, another sync's lease is not ours.
+    connection.execute(
+        clients.update()
+        .where(clients.c.folder == folder, clients.c.sync_lease_until == lease)
+        .values(sync_lease_until=None)
+    )
 
 
 def _apply_results(
