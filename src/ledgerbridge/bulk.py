@@ -1,4 +1,5 @@
-"""Bulk writes for the large ones (a posting, an import, its history, a batch's results).
+"""Bulk writes for the large ones (a posting, an import, its history, a batch's results), and
+reads of many rows that share a few values.
 
 SQLAlchemy's executemany with dicts costs about as much per row as the write itself, and
 a batch of 100,000 entries writes several hundred thousand rows. Rows go to the driver as
@@ -36,6 +37,20 @@ def _once_per_value(convert: Converter) -> Converter:
             return result
 
     return run
+
+
+def raw(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """`column` in a select, its value left as the driver gives it (see `read_converter`)."""
+    return sa.type_coerce(column, sa.types.NullType()).label(column.key)
+
+
+def read_converter(connection: Connection, column: sa.ColumnElement[Any]) -> Converter:
+    """What `column`'s type makes of a value the driver gives, each distinct value converted
+    once: the rows of a large read often share a time (a batch's results, say), and its
+    type's conversion (text to an aware datetime on SQLite) costs more than the lookup."""
+    dialect = connection.dialect
+    convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return _as_is if convert is None else _once_per_value(convert)
 
 
 class _Statement:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
-from ledgerbridge.bulk import BulkInsert
+from ledgerbridge.bulk import BulkInsert, raw, read_converter
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.domain.entries import decode_entry
@@ -501,7 +501,8 @@ class Relay:
                 results.c.key,
                 results.c.result,
                 results.c.expected,
-                results.c.created_at,
+                # A batch's results share their time: each distinct one converted once.
+                raw(results.c.created_at),
                 results.c.item,
             )
             .join(batches, results.c.batch == batches.c.id)
@@ -512,6 +513,8 @@ class Relay:
             query = query.limit(limit)
         with self._database.transaction(write=False) as connection:
             rows = connection.execute(query).tuples().all()
+            moment = read_converter(connection, results.c.created_at)
+        decode = _RESULT.decode
         return [
             RelayResult(
                 result_id=result_id,
@@ -519,9 +522,9 @@ class Relay:
                 folder=folder,
                 position=position,
                 key=key,
-                result=_RESULT.decode(result),
+                result=decode(result),
                 expected=bool(expected),
-                created_at=created_at,
+                created_at=moment(created_at),
                 item=item,
             )
             for result_id, batch_id, position, key, result, expected, created_at, item in rows

@@ -262,7 +262,7 @@ def _states_where(
         .where(entries.c.client == folder, *conditions)
         .order_by(entries.c.entry_id)
         .with_for_update()  # as in transitions.current_states
-    )
+    ).all()  # fetched at once: read row by row, a long list costs a driver call per row
     return {entry_id: (STATUS_OF[status], revision) for entry_id, status, revision in rows}
 
 

@@ -184,7 +184,7 @@ def _known_entries(connection: Connection, folder: str, ids: Sequence[str]) -> d
     for start in range(0, len(ids), _LOOKUP):
         rows = connection.execute(
             _KNOWN_OF_IDS, {"k_client": folder, "k_ids": ids[start : start + _LOOKUP]}
-        )
+        ).all()  # fetched at once, not a driver call per row
         for entry_id, status, revision, entry_print in rows:
             known[entry_id] = _Known(STATUS_OF[status], revision, entry_print)
     return known

@@ -504,7 +504,7 @@ def _synchronizing(
         rows = connection.execute(
             _SYNCHRONIZING_IN_BATCHES,
             {"k_client": folder, "k_batch_ids": batch_ids[start : start + ID_CHUNK]},
-        ).tuples()
+        ).all()  # fetched at once, not a driver call per row
         found.update({entry_id: (revision, batch_id) for entry_id, revision, batch_id in rows})
     return found
 

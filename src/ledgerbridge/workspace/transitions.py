@@ -102,7 +102,7 @@ def current_states(
         rows = connection.execute(
             _STATES_OF_IDS,
             {"k_client": client, "k_ids": entry_ids[start : start + ID_CHUNK]},
-        )
+        ).all()  # fetched at once, not a driver call per row
         for entry_id, status, revision in rows:
             found[entry_id] = (STATUS_OF[status], revision)
     return found
