@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
-from ledgerbridge.domain.values import checked_amount
+from ledgerbridge.domain.values import CENT, MAX_INTEGER_DIGITS, checked_amount
 
 
 class _Struct(
@@ -61,10 +61,25 @@ class Line(_Struct, frozen=True):
     analytics: list[Allocation] | None = None
 
     def __post_init__(self) -> None:
-        if self.debit is not None:
-            _set(self, "debit", _amount(self.debit))
-        if self.credit is not None:
-            _set(self, "credit", _amount(self.credit))
+        # Every entry is read at each hop (import, deposit, injection) and most amounts are
+        # written in cents: that case is decided here, inline, without a call per amount
+        # (the same test as checked_amount's first one); any other goes through _amount.
+        debit = self.debit
+        if debit is not None and not (
+            debit.same_quantum(CENT)
+            and not debit.is_signed()
+            and debit
+            and debit.adjusted() < MAX_INTEGER_DIGITS
+        ):
+            _set(self, "debit", _amount(debit))
+        credit = self.credit
+        if credit is not None and not (
+            credit.same_quantum(CENT)
+            and not credit.is_signed()
+            and credit
+            and credit.adjusted() < MAX_INTEGER_DIGITS
+        ):
+            _set(self, "credit", _amount(credit))
         if self.account == "":
             _set(self, "account", None)
         if self.auxiliary == "":

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO_CENTS = Decimal("0.00")
-_MAX_INTEGER_DIGITS = 15  # fits integer cents in a signed 64-bit column
+MAX_INTEGER_DIGITS = 15  # fits integer cents in a signed 64-bit column
 
 
 class AmountError(ValueError):
@@ -23,7 +23,7 @@ def checked_amount(amount: Decimal) -> Decimal:
         amount.same_quantum(CENT)  # written with exactly 2 places: already in cents
         and not amount.is_signed()
         and amount
-        and amount.adjusted() < _MAX_INTEGER_DIGITS
+        and amount.adjusted() < MAX_INTEGER_DIGITS
     ):
         return amount  # the common case, decided without a new Decimal
     try:
@@ -31,7 +31,7 @@ def checked_amount(amount: Decimal) -> Decimal:
     except InvalidOperation:  # infinite, or more digits than any amount has
         pass
     else:
-        if cents == amount and cents > 0 and cents.adjusted() < _MAX_INTEGER_DIGITS:
+        if cents == amount and cents > 0 and cents.adjusted() < MAX_INTEGER_DIGITS:
             return cents  # written otherwise (`120.5`, `7`), decided in one step
     if not amount.is_finite():
         raise AmountError(f"not a number: {amount}")
@@ -42,9 +42,9 @@ def checked_amount(amount: Decimal) -> Decimal:
         )
     if not amount:
         return ZERO_CENTS
-    if amount.adjusted() >= _MAX_INTEGER_DIGITS:
+    if amount.adjusted() >= MAX_INTEGER_DIGITS:
         raise AmountError(
-            f"amount {amount} is too large (at most {_MAX_INTEGER_DIGITS} digits before the point)"
+            f"amount {amount} is too large (at most {MAX_INTEGER_DIGITS} digits before the point)"
         )
     cents = amount.quantize(CENT)
     if cents != amount:
