@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
+from ledgerbridge import collector
 from ledgerbridge.bulk import BulkInsert, raw, read_converter
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
@@ -334,6 +335,14 @@ class Relay:
             return OpeningReport(
                 folder, waiting_batches=waiting, wait_reason=state.connector_reason
             )
+        # The items read and the answers stored are short-lived and freed by reference
+        # counting: no collection walks every object alive meanwhile (see collector).
+        with collector.paused():
+            return self._inject_waiting(folder, ledger, progress)
+
+    def _inject_waiting(
+        self, folder: str, ledger: InjectionLedger, progress: Progress | None
+    ) -> OpeningReport:
         report = _Tally(folder)
         batches_waiting = self._waiting_batches(folder)
         told = _Told(progress, sum(size for _, _, size in batches_waiting))

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge import collector
 from ledgerbridge.bulk import insert_rows, update_rows
 from ledgerbridge.connectors.base import DepositRefused, IncomingResult, LedgerConnector
 from ledgerbridge.db import Database
@@ -123,6 +124,12 @@ class Synchronizer:
 
     def sync(self, folder: str, *, actor: str = "accountant") -> SyncReport:
         """Deposit every verified entry of the client as one batch (SPEC §3)."""
+        # A batch's rows, entries and documents are short-lived and freed by reference
+        # counting: no collection walks every object alive meanwhile (see collector).
+        with collector.paused():
+            return self._sync(folder, actor)
+
+    def _sync(self, folder: str, actor: str) -> SyncReport:
         now = self._clock()
         lease = now + SYNC_LEASE
         with self._database.transaction() as connection:
@@ -347,6 +354,10 @@ class Synchronizer:
         For a folder no client is tied to, nothing is collected: its results wait in the
         relay for the client that will be connected to it.
         """
+        with collector.paused():  # as in `sync`
+            return self._receive_results(folder)
+
+    def _receive_results(self, folder: str) -> ResultsReport:
         with self._database.transaction(write=False) as connection:
             known = connection.execute(
                 sa.select(clients.c.folder).where(clients.c.folder == folder)
