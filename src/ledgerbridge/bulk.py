@@ -11,7 +11,7 @@ SQLite), each distinct value converted once, since a batch shares its days and t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -147,3 +147,46 @@ def update_rows(
     connection.exec_driver_sql(
         f"UPDATE {statement.table} SET {sets} WHERE {conditions}", statement.converted(rows)
     )
+
+
+def update_where_in(
+    connection: Connection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    where: Mapping[str, Any],
+    column: str,
+    keys: Sequence[Any],
+    *,
+    chunk: int,
+) -> int:
+    """UPDATE `table` SET `values` WHERE each column of `where` equals its value (is null,
+    for None) and `column` is one of `keys`, `chunk` keys per statement; how many rows were
+    changed.
+
+    What an expanding IN parameter does, but its markers are written here with a join: an
+    expanding parameter renders each key's parameter in Python at every execution.
+    """
+    if not keys:
+        return 0
+    equal = {name: value for name, value in where.items() if value is not None}
+    statement = _Statement(connection, table, [*values, *equal, column])
+    [fixed] = statement.converted([(*values.values(), *equal.values(), None)])
+    convert_key = statement.converter(column)
+    marker, quote = statement.marker, statement.quote
+    sets = ", ".join(f"{quote(name)} = {marker}" for name in values)
+    conditions = "".join(
+        f"{quote(name)} IS NULL AND " if value is None else f"{quote(name)} = {marker} AND "
+        for name, value in where.items()
+    )
+    changed = 0
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        if convert_key is not _as_is:
+            part = [convert_key(key) for key in part]
+        markers = ", ".join([marker] * len(part))
+        result = connection.exec_driver_sql(
+            f"UPDATE {statement.table} SET {sets} WHERE {conditions}{quote(column)} IN ({markers})",
+            (*fixed[:-1], *part),
+        )
+        changed += result.rowcount
+    return changed

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ledgerbridge import collector
-from ledgerbridge.bulk import BulkInsert, raw, read_converter
+from ledgerbridge.bulk import BulkInsert, raw, read_converter, update_where_in
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.domain.entries import decode_entry
@@ -542,14 +542,19 @@ class Relay:
     def acknowledge(self, result_ids: Iterable[int], *, folder: str | None = None) -> int:
         """Mark results delivered (again is a no-op); how many were newly marked."""
         now = self._clock()
-        marked = 0
-        update = _DELIVERED if folder is None else _DELIVERED_OF_FOLDER
+        undelivered: dict[str, Any] = {"delivered_at": None}
+        if folder is not None:
+            undelivered["folder"] = folder
         with self._database.transaction() as connection:
-            for chunk in _chunks(sorted(set(result_ids)), ID_CHUNK):
-                marked += connection.execute(
-                    update, {"k_ids": chunk, "k_folder": folder, "k_now": now}
-                ).rowcount
-        return marked
+            return update_where_in(
+                connection,
+                results,
+                {"delivered_at": now},
+                undelivered,
+                "id",
+                sorted(set(result_ids)),
+                chunk=ID_CHUNK,
+            )
 
     # -- the ledger's setup published to the workspace ---------------------------------
 
@@ -580,19 +585,6 @@ class Relay:
         if row is None:
             return None
         return Publication(folder, setup_from_json(row.setup), row.published_at)
-
-
-# Results marked delivered, by a list of ids given as one expanding parameter: compiled
-# once (SQLAlchemy's cache), not once per list.
-_DELIVERED = (
-    results.update()
-    .where(
-        results.c.id.in_(sa.bindparam("k_ids", expanding=True)),
-        results.c.delivered_at.is_(None),
-    )
-    .values(delivered_at=sa.bindparam("k_now"))
-)
-_DELIVERED_OF_FOLDER = _DELIVERED.where(results.c.folder == sa.bindparam("k_folder"))
 
 
 Progress = Callable[[int, int], None]

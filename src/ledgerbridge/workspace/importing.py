@@ -224,6 +224,7 @@ def _import_chunk(
     outcomes: list[ImportOutcome] = []
     new_rows: list[tuple[Any, ...]] = []
     new_revisions: list[NewRevision] = []
+    to_verify = Status.TO_VERIFY.value
     for entry in chunk:
         entry_print = fingerprint(entry)
         current = known.get(entry.id)
@@ -234,7 +235,7 @@ def _import_chunk(
                     folder,
                     entry.id,
                     1,
-                    Status.TO_VERIFY.value,
+                    to_verify,
                     content_of(entry),
                     entry_print,
                     at,

@@ -465,13 +465,14 @@ def _apply_results(
                     result.get("message"),
                 )
             )
+    synchronized, sync_failed = Status.SYNCHRONIZED.value, Status.SYNC_FAILED.value
     update_rows(
         connection,
         entries,
         ("status", "entry_number", "fiscal_year", "code", "message", "findings", "updated_at"),
         ("client", "entry_id"),
         [
-            (Status.SYNCHRONIZED.value, number, year, None, None, None, now, folder, entry_id)
+            (synchronized, number, year, None, None, None, now, folder, entry_id)
             for entry_id, number, year in posted
         ],
     )
@@ -481,7 +482,7 @@ def _apply_results(
         ("status", "code", "message", "findings", "updated_at"),
         ("client", "entry_id"),
         [
-            (Status.SYNC_FAILED.value, code, message, findings, now, folder, entry_id)
+            (sync_failed, code, message, findings, now, folder, entry_id)
             for entry_id, _, code, message, findings in failed
         ],
     )

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ledgerbridge.bulk import BulkInsert
+from ledgerbridge.bulk import BulkInsert, update_where_in
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
 from ledgerbridge.workspace.tables import entries, history, revisions
 
@@ -54,6 +54,7 @@ def record_history(
         return
     statement = BulkInsert(connection, history, HISTORY_COLUMNS)
     stored_at = statement.converter("at")(at)
+    stored = STORED_STATUS
     statement.insert(
         [
             (
@@ -62,8 +63,8 @@ def record_history(
                 change.revision,
                 stored_at,
                 actor,
-                change.from_status.value if change.from_status else None,
-                change.to_status.value,
+                stored[change.from_status],
+                stored[change.to_status],
                 change.message,
             )
             for change in changes
@@ -74,6 +75,10 @@ def record_history(
 ID_CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
 # A status by its stored value, without the enum's own lookup (a list reads thousands).
 STATUS_OF: dict[str, Status] = {status.value: status for status in Status}
+# And the value stored for a status (None for none), found quicker than by the enum's `value`.
+STORED_STATUS: dict[Status | None, str | None] = {None: None} | {
+    status: status.value for status in Status
+}
 
 # A status change reads the entry's status, then writes the next one. On PostgreSQL a
 # concurrent sync (or edit) could change the status in between, and an edit would then turn
@@ -131,42 +136,18 @@ def apply_action(
     for change in changes:
         by_target.setdefault(change.to_status, []).append(change.entry_id)
     extra = dict(values or {})
-    if by_target:
-        update = _update_of_ids(sorted(extra))
-        for target, ids in by_target.items():
-            for start in range(0, len(ids), ID_CHUNK):
-                connection.execute(
-                    update,
-                    {
-                        "k_client": client,
-                        "k_ids": ids[start : start + ID_CHUNK],
-                        "k_status": target.value,
-                        "k_updated_at": at,
-                        **{f"k_{name}": value for name, value in extra.items()},
-                    },
-                )
+    for target, ids in by_target.items():
+        update_where_in(
+            connection,
+            entries,
+            {"status": STORED_STATUS[target], "updated_at": at, **extra},
+            {"client": client},
+            "entry_id",
+            ids,
+            chunk=ID_CHUNK,
+        )
     record_history(connection, client, changes, actor, at)
     return changes
-
-
-def _update_of_ids(columns: Sequence[str]) -> sa.Update:
-    """The UPDATE of status, updated_at and `columns` for a list of the client's entries.
-
-    Built with the list as one expanding parameter, so the statement is compiled once
-    (SQLAlchemy's cache) instead of once per list of ids.
-    """
-    return (
-        entries.update()
-        .where(
-            entries.c.client == sa.bindparam("k_client"),
-            entries.c.entry_id.in_(sa.bindparam("k_ids", expanding=True)),
-        )
-        .values(
-            status=sa.bindparam("k_status"),
-            updated_at=sa.bindparam("k_updated_at"),
-            **{name: sa.bindparam(f"k_{name}") for name in columns},
-        )
-    )
 
 
 @dataclass(frozen=True, slots=True)
