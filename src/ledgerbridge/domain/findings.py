@@ -60,13 +60,26 @@ class CheckResult(msgspec.Struct, frozen=True, gc=False):
         return self.findings[0].message if self.findings else None
 
     def as_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status,
-            "code": self.code,
-            "message": self.message,
-            "findings": [finding.as_dict() for finding in self.findings],
-        }
+        # Made once per entry of every batch: the accepted case without the properties.
+        findings = self.findings
+        result: dict[str, Any]
+        if findings:
+            first = findings[0]
+            result = {
+                "id": self.id,
+                "status": "rejected",
+                "code": first.code,
+                "message": first.message,
+                "findings": [finding.as_dict() for finding in findings],
+            }
+        else:
+            result = {
+                "id": self.id,
+                "status": "accepted",
+                "code": None,
+                "message": None,
+                "findings": [],
+            }
         if self.entry_number is not None:
             result["entry_number"] = self.entry_number
             result["fiscal_year"] = self.fiscal_year
