@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,7 +157,17 @@ def create_database_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _none_as_is(value: None) -> None:
+    return value
+
+
 def _sqlite_engine(url: URL) -> Engine:
+    # The driver adapts every parameter that is not exactly an int, float or str, None
+    # included: without an adapter registered for its type, it looks the protocol's
+    # `__adapt__` up on a type object, which formats an AttributeError and drops it (some
+    # 3,500 instructions on CPython 3.11, for each None of each row of an executemany).
+    # Registered, None is found at once and bound as NULL as before.
+    sqlite3.register_adapter(type(None), _none_as_is)
     in_memory = url.database in {None, "", ":memory:"}
     options: dict[str, Any] = {
         "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
