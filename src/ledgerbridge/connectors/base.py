@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import msgspec
+
 from ledgerbridge.domain.refusals import Refusal
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.relay.values import OutgoingBatch, ReferenceItem
@@ -42,8 +44,7 @@ class DepositRefused(Refusal):
         super().__init__(f"Batch {batch_id} was refused by the relay: {reason}.")
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingResult:
+class IncomingResult(msgspec.Struct, frozen=True):
     """The ledger's answer for one item of a batch.
 
     `result` is the §4.3 dict (with `entry_number`, `fiscal_year`, `replay` once posted).

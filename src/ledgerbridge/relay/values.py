@@ -18,9 +18,11 @@ ENTRIES: BatchKind = "entries"
 REFERENCE: BatchKind = "reference"
 
 
-@dataclass(frozen=True, slots=True)
-class OutgoingEntry:
-    """One entry on its way to the ledger: its idempotency key and its §4.2 document as JSON."""
+class OutgoingEntry(msgspec.Struct, frozen=True, gc=False):
+    """One entry on its way to the ledger: its idempotency key and its §4.2 document as JSON.
+
+    A struct rather than a frozen dataclass, as every per-entry value of a batch: made
+    several times quicker."""
 
     key: str
     content: str
@@ -143,8 +145,7 @@ class WaitingBatch:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class RelayResult:
+class RelayResult(msgspec.Struct, frozen=True):
     """The ledger's answer for one item of an injected batch, on its way to the workspace.
 
     `result` is the §4.3 dict (with `entry_number`, `fiscal_year` and `replay` once

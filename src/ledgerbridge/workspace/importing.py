@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -57,9 +58,8 @@ REVISION_COLUMNS = ("client", "entry_id", "revision", "content", "created_at")
 _LOOKUP = 500  # ids per IN (...) lookup: well under every database's parameter limit
 
 
-@dataclass(frozen=True, slots=True)
-class ImportOutcome:
-    """What the import did with one entry of the batch."""
+class ImportOutcome(msgspec.Struct, frozen=True, gc=False):
+    """What the import did with one entry of the batch (a struct: one per entry)."""
 
     id: str
     outcome: str  # new | updated | unchanged | left_as_is

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -26,9 +27,11 @@ HISTORY_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One line of an entry's history."""
+class Change(msgspec.Struct, frozen=True, gc=False):
+    """One line of an entry's history.
+
+    A struct rather than a frozen dataclass: a status change makes one per entry, and a
+    struct is made several times quicker (as domain.findings' results are)."""
 
     entry_id: str
     revision: int
