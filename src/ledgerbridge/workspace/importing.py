@@ -6,10 +6,8 @@ of the import: a problem found late in a large document still leaves nothing sto
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +16,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge import collector
 from ledgerbridge.bulk import BulkInsert
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.fingerprint import fingerprint
@@ -136,7 +135,9 @@ def import_entries(
     seen: set[str] = set()
     repeated: list[Problem] = []
     chunk: list[Entry] = []
-    with _older_objects_left_alone():
+    # A large import allocates millions of short-lived objects that reference counting
+    # frees; collections would walk every object of the process again (see collector).
+    with collector.paused():
         for entry in batch:
             if entry.id in seen:
                 repeated.append(Problem("entries", f"duplicate id {entry.id!r}"))
@@ -151,21 +152,6 @@ def import_entries(
     if repeated:
         raise MalformedDocument(repeated)
     return ImportReport(folder, tuple(results))
-
-
-@contextmanager
-def _older_objects_left_alone() -> Iterator[None]:
-    """Keep the garbage collector off the objects that existed before the import.
-
-    A large import allocates millions of short-lived objects, and each full collection
-    would walk every object of the process again (modules, schemas, the engine): a
-    quarter of the import's time. Freezing them for the while is what `gc.freeze` is for.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 _KNOWN_OF_IDS = (
