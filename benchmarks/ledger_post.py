@@ -32,6 +32,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ledgerbridge.db import WAL_AUTOCHECKPOINT
+
 SETUP = {
     "folder": "BENCH",
     "name": "Bench SAS",
@@ -299,7 +301,12 @@ def ledger_tables_limit(workdir: Path, setup_path: Path, count: int, seed: int) 
                     )
                 )
     connection = sqlite3.connect(home / "ledgerbridge.sqlite", isolation_level=None)
-    for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = FULL"):
+    for pragma in (
+        "foreign_keys = ON",
+        "journal_mode = WAL",
+        "synchronous = FULL",
+        f"wal_autocheckpoint = {WAL_AUTOCHECKPOINT}",
+    ):
         connection.execute(f"PRAGMA {pragma}")
     (folder_id,) = connection.execute("SELECT id FROM ledger_folders").fetchone()
     start = time.perf_counter()

@@ -167,7 +167,13 @@ def test_sqlite_checks_foreign_keys_logs_ahead_and_syncs_each_commit(database: D
     with database.transaction(write=False) as connection:
         settings = {
             name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-            for name in ("foreign_keys", "journal_mode", "synchronous", "busy_timeout")
+            for name in (
+                "foreign_keys",
+                "journal_mode",
+                "synchronous",
+                "busy_timeout",
+                "wal_autocheckpoint",
+            )
         }
 
     assert settings == {
@@ -175,6 +181,7 @@ def test_sqlite_checks_foreign_keys_logs_ahead_and_syncs_each_commit(database: D
         "journal_mode": "wal",
         "synchronous": 2,  # FULL
         "busy_timeout": 60_000,
+        "wal_autocheckpoint": 10_000,
     }
 
 
