@@ -1,13 +1,18 @@
-"""Migration 0003_workspace creates the workspace's tables exactly as workspace/tables.py reads them."""
+"""The workspace's migrations make its tables exactly as workspace/tables.py reads them, and keep
+what they hold."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
 
-from ledgerbridge.db import Database
+from ledgerbridge.db import Database, alembic_config
 from ledgerbridge.workspace.tables import clients, metadata
+from tests.integration.workspace_samples import invoice, new_workspace, parsed, stored
 
 
 def test_the_migrated_tables_have_the_columns_indexes_and_keys_of_the_code(
@@ -47,3 +52,31 @@ def test_times_are_read_back_aware_in_utc(database: Database) -> None:
     assert created == paris_noon
     assert created.tzinfo is not None
     assert created.utcoffset() == UTC.utcoffset(None)
+
+
+def test_entries_keep_their_documents_across_migration_0007(database: Database) -> None:
+    workspace, _, _ = new_workspace(database)
+    workspace.connect_client("ACME")
+    workspace.import_entries("ACME", parsed(invoice("inv-1"), invoice("inv-2")))
+    workspace.edit("ACME", "inv-2", {"label": "corrigé"})
+    before = {entry_id: _document(database, entry_id) for entry_id in ("inv-1", "inv-2")}
+    config = alembic_config()
+
+    with database.transaction() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006_lines_without_rowid")
+        # Back in the entries' rows; a current revision missing from ws_revisions comes
+        # back from its row when the column goes again.
+        connection.execute(sa.text("DELETE FROM ws_revisions WHERE entry_id = 'inv-1'"))
+        command.upgrade(config, "heads")
+
+    assert {entry_id: _document(database, entry_id) for entry_id in before} == before
+    assert before["inv-2"]["label"] == "corrigé"
+    edited = workspace.edit("ACME", "inv-1", {"label": "vu"})
+    assert (edited.revision, _document(database, "inv-1")["label"]) == (2, "vu")
+
+
+def _document(database: Database, entry_id: str) -> Any:
+    row = stored(database, "ACME", entry_id)
+    assert row is not None
+    return json.loads(row.content)

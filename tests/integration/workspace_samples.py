@@ -18,7 +18,7 @@ from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
 from ledgerbridge.relay.values import OutgoingBatch
 from ledgerbridge.workspace.service import Workspace
-from ledgerbridge.workspace.tables import entries
+from ledgerbridge.workspace.tables import entries, revisions, with_content
 from tests.integration.ledger_samples import acme_document
 from tests.unit.conftest import EDF_INVOICE
 
@@ -154,5 +154,7 @@ def failed_by_ledger(
 def stored(database: Database, folder: str, entry_id: str) -> sa.Row[Any] | None:
     with database.transaction(write=False) as connection:
         return connection.execute(
-            sa.select(entries).where(entries.c.client == folder, entries.c.entry_id == entry_id)
+            sa.select(entries, revisions.c.content)
+            .select_from(with_content)
+            .where(entries.c.client == folder, entries.c.entry_id == entry_id)
         ).first()

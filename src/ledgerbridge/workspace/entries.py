@@ -31,7 +31,7 @@ from ledgerbridge.workspace.mirror import (
     prediction_values,
     preflight_of,
 )
-from ledgerbridge.workspace.tables import entries, history
+from ledgerbridge.workspace.tables import entries, history, revisions, with_content
 from ledgerbridge.workspace.transitions import (
     STATUS_OF,
     Change,
@@ -183,7 +183,11 @@ def _contents(
         return {}
     if len(ids) >= _SCAN_FROM:
         wanted = set(ids)
-        query = sa.select(entries.c.entry_id, entries.c.content).where(entries.c.client == folder)
+        query = (
+            sa.select(entries.c.entry_id, revisions.c.content)
+            .select_from(with_content)
+            .where(entries.c.client == folder)
+        )
         if statuses:
             query = query.where(entries.c.status.in_([status.value for status in statuses]))
         return {
@@ -192,9 +196,9 @@ def _contents(
     found: dict[str, str] = {}
     for start in range(0, len(ids), _LOOKUP):
         rows = connection.execute(
-            sa.select(entries.c.entry_id, entries.c.content).where(
-                entries.c.client == folder, entries.c.entry_id.in_(ids[start : start + _LOOKUP])
-            )
+            sa.select(entries.c.entry_id, revisions.c.content)
+            .select_from(with_content)
+            .where(entries.c.client == folder, entries.c.entry_id.in_(ids[start : start + _LOOKUP]))
         )
         found.update({row.entry_id: row.content for row in rows})
     return found
@@ -371,9 +375,10 @@ def edit(
     """Apply an RFC 7386 merge patch: a new revision, back to to_verify (same content: nothing)."""
     require_client(connection, folder)
     row = connection.execute(
-        sa.select(entries.c.status, entries.c.revision, entries.c.content, entries.c.fingerprint)
+        sa.select(entries.c.status, entries.c.revision, revisions.c.content, entries.c.fingerprint)
+        .select_from(with_content)
         .where(entries.c.client == folder, entries.c.entry_id == entry_id)
-        .with_for_update()  # as in transitions.current_states
+        .with_for_update(of=entries)  # as in transitions.current_states
     ).first()
     if row is None:
         raise UnknownEntry(folder, entry_id)

@@ -46,7 +46,6 @@ NEW_ENTRY_COLUMNS = (
     "entry_id",
     "revision",
     "status",
-    "content",
     "fingerprint",
     "imported_at",
     "updated_at",
@@ -177,17 +176,26 @@ def _known_entries(connection: Connection, folder: str, ids: Sequence[str]) -> d
 
 
 def _store_new_entries(
-    connection: Connection, folder: str, new_rows: Sequence[tuple[Any, ...]], at: datetime
+    connection: Connection,
+    folder: str,
+    new_rows: Sequence[tuple[Any, ...]],
+    contents: Sequence[str],
+    at: datetime,
 ) -> None:
     """The new entries (rows of NEW_ENTRY_COLUMNS, times as given), their first revision
-    and their import in the history."""
+    (`contents`, in the same order) and their import in the history."""
     if not new_rows:
         return
     insert_entries = BulkInsert(connection, entries, NEW_ENTRY_COLUMNS)
     insert_entries.insert(insert_entries.converted(new_rows))
     insert_revisions = BulkInsert(connection, revisions, REVISION_COLUMNS)
     created_at = insert_revisions.converter("created_at")(at)
-    insert_revisions.insert([(folder, row[1], 1, row[4], created_at) for row in new_rows])
+    insert_revisions.insert(
+        [
+            (folder, row[1], 1, content, created_at)
+            for row, content in zip(new_rows, contents, strict=True)
+        ]
+    )
     record_history(
         connection,
         folder,
@@ -209,6 +217,7 @@ def _import_chunk(
     known = _known_entries(connection, folder, [entry.id for entry in chunk])
     outcomes: list[ImportOutcome] = []
     new_rows: list[tuple[Any, ...]] = []
+    new_contents: list[str] = []
     new_revisions: list[NewRevision] = []
     to_verify = Status.TO_VERIFY.value
     for entry in chunk:
@@ -222,7 +231,6 @@ def _import_chunk(
                     entry.id,
                     1,
                     to_verify,
-                    content_of(entry),
                     entry_print,
                     at,
                     at,
@@ -230,6 +238,7 @@ def _import_chunk(
                     predicted["predicted_against"],
                 )
             )
+            new_contents.append(content_of(entry))
             outcomes.append(ImportOutcome(entry.id, NEW, Status.TO_VERIFY, 1))
         elif current.fingerprint == entry_print:
             outcomes.append(ImportOutcome(entry.id, UNCHANGED, current.status, current.revision))
@@ -248,7 +257,7 @@ def _import_chunk(
             outcomes.append(ImportOutcome(entry.id, UPDATED, Status.TO_VERIFY, revision))
         else:
             outcomes.append(ImportOutcome(entry.id, LEFT_AS_IS, current.status, current.revision))
-    _store_new_entries(connection, folder, new_rows, at)
+    _store_new_entries(connection, folder, new_rows, new_contents, at)
     revise(
         connection,
         folder,

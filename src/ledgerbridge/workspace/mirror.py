@@ -24,7 +24,7 @@ from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup, setup_from_json
-from ledgerbridge.workspace.tables import entries, mirror
+from ledgerbridge.workspace.tables import entries, mirror, revisions, with_content
 
 # The statuses the pre-flight speaks of: what will be sent, or may be once verified.
 # The To Verify tab's statuses: a failed entry is predicted too, e.g. after a fix in the ledger.
@@ -152,7 +152,9 @@ def update_predictions(
 ) -> int:
     """Predict again the entries whose verdict was made against another setup; returns how many."""
     stale = connection.execute(
-        sa.select(entries.c.entry_id, entries.c.content, entries.c.fingerprint).where(
+        sa.select(entries.c.entry_id, revisions.c.content, entries.c.fingerprint)
+        .select_from(with_content)
+        .where(
             entries.c.client == folder,
             entries.c.status.in_([status.value for status in statuses]),
             sa.or_(

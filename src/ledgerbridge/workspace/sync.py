@@ -30,7 +30,14 @@ from ledgerbridge.domain.lifecycle import Action, Status
 from ledgerbridge.relay.values import OutgoingBatch, OutgoingEntry
 from ledgerbridge.workspace.clients import reference_from_content
 from ledgerbridge.workspace.errors import ApiDisabled, SyncAlreadyRunning, UnknownClient
-from ledgerbridge.workspace.tables import clients, entries, outbox, rejections
+from ledgerbridge.workspace.tables import (
+    clients,
+    entries,
+    outbox,
+    rejections,
+    revisions,
+    with_content,
+)
 from ledgerbridge.workspace.transitions import ID_CHUNK, Change, apply_action, record_history
 
 SYNC_LEASE = timedelta(minutes=30)  # a sync that died frees its client after this
@@ -206,10 +213,11 @@ class Synchronizer:
         # Locked, so that an edit committed meanwhile cannot slip an unverified revision
         # into the batch (PostgreSQL; SQLite's writer holds the whole database already).
         rows = connection.execute(
-            sa.select(entries.c.entry_id, entries.c.revision, entries.c.content)
+            sa.select(entries.c.entry_id, entries.c.revision, revisions.c.content)
+            .select_from(with_content)
             .where(entries.c.client == folder, entries.c.status == Status.VERIFIED.value)
             .order_by(entries.c.entry_id)
-            .with_for_update()
+            .with_for_update(of=entries)
         ).all()
         if not rows:
             return None
@@ -250,7 +258,8 @@ class Synchronizer:
         """
         with self._database.transaction(write=False) as connection:
             rows = connection.execute(
-                sa.select(entries.c.entry_id, entries.c.revision, entries.c.content)
+                sa.select(entries.c.entry_id, entries.c.revision, revisions.c.content)
+                .select_from(with_content)
                 .where(
                     entries.c.client == folder,
                     entries.c.batch_id == batch_id,

@@ -30,9 +30,7 @@ entries = sa.Table(
     sa.Column("entry_id", sa.String, primary_key=True),
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("status", sa.String, nullable=False),
-    sa.Column(
-        "content", sa.Text, nullable=False
-    ),  # the §4.2 entry document of the current revision
+    # The current revision's §4.2 document is its row of ws_revisions (`with_content`).
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("imported_at", Moment, nullable=False),
     sa.Column("updated_at", Moment, nullable=False),
@@ -60,6 +58,16 @@ revisions = sa.Table(
     sa.Column("revision", sa.Integer, primary_key=True),
     sa.Column("content", sa.Text, nullable=False),
     sa.Column("created_at", Moment, nullable=False),
+)
+
+# Each entry with its current revision's §4.2 document (`revisions.c.content`).
+with_content = entries.join(
+    revisions,
+    sa.and_(
+        revisions.c.client == entries.c.client,
+        revisions.c.entry_id == entries.c.entry_id,
+        revisions.c.revision == entries.c.revision,
+    ),
 )
 
 history = sa.Table(

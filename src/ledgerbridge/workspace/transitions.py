@@ -201,7 +201,6 @@ def revise(
         .values(
             revision=sa.bindparam("k_revision"),
             status=Status.TO_VERIFY.value,
-            content=sa.bindparam("k_content"),
             fingerprint=sa.bindparam("k_fingerprint"),
             updated_at=at,
             code=None,
@@ -213,7 +212,6 @@ def revise(
             {
                 "k_id": item.entry_id,
                 "k_revision": item.revision,
-                "k_content": item.content,
                 "k_fingerprint": item.fingerprint,
                 **{f"k_{name}": (item.values or {})[name] for name in extra},
             }
