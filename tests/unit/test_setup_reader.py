@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 
 from ledgerbridge.domain import schema
 from ledgerbridge.domain.malformed import MalformedDocument
-from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty, parse_setup, read_value
+from ledgerbridge.domain.setup import (
+    Account,
+    FolderSetup,
+    ReferenceData,
+    ThirdParty,
+    parse_setup,
+    read_value,
+)
 
 EXAMPLE = json.loads(
     (Path(__file__).parent.parent.parent / "examples" / "acme-setup.json").read_text()
@@ -188,3 +195,24 @@ def test_a_part_of_a_setup_is_refused_by_its_path_under_a_prefix(
         read_value(kind, raw, "reference[2]")
 
     assert [item.path for item in refused.value.problems] == [problem]
+
+
+def test_every_part_of_a_setup_has_a_shape_in_the_schema_with_the_same_fields() -> None:
+    parts: list[type[Any]] = [FolderSetup, *_parts_of(FolderSetup), ReferenceData]
+
+    for part in parts:
+        shape = getattr(schema, f"{part.__name__}Shape")
+        fields = [field.encode_name for field in msgspec.structs.fields(part)]
+        assert fields == [field.alias or name for name, field in shape.model_fields.items()], (
+            part.__name__
+        )
+
+
+def _parts_of(kind: type[Any]) -> list[type[Any]]:
+    """The struct types a struct's fields hold, directly or in lists, depth first."""
+    found: list[type[Any]] = []
+    for field in msgspec.structs.fields(kind):
+        for candidate in (field.type, *getattr(field.type, "__args__", ())):
+            if isinstance(candidate, type) and issubclass(candidate, msgspec.Struct):
+                found += [candidate, *_parts_of(candidate)]
+    return found
