@@ -89,10 +89,6 @@ class ApplyReport:
         return f"folder {self.folder} updated ({'; '.join(parts)})"
 
 
-def setup_from_text(text: str) -> FolderSetup:
-    return setup_from_json(text)
-
-
 def setup_to_text(setup: FolderSetup) -> str:
     return json.dumps(setup.to_document(), ensure_ascii=False, separators=(",", ":"))
 
@@ -109,7 +105,7 @@ def find_folder(connection: Connection, code: str, *, lock: bool = False) -> Fol
     row = connection.execute(query).one_or_none()
     if row is None:
         raise UnknownFolder(code, folder_codes(connection))
-    return Folder(id=row.id, code=code, setup=setup_from_text(row.setup))
+    return Folder(id=row.id, code=code, setup=setup_from_json(row.setup))
 
 
 def apply_setup(connection: Connection, setup: FolderSetup, now: datetime) -> ApplyReport:
@@ -127,7 +123,7 @@ def apply_setup(connection: Connection, setup: FolderSetup, now: datetime) -> Ap
         )
         nothing = FolderSetup(folder=setup.folder)
         return ApplyReport(folder=setup.folder, created=True, items=_item_changes(nothing, setup))
-    current = setup_from_text(row.setup)
+    current = setup_from_json(row.setup)
     orphans = find_orphans(connection, row.id, current, setup)
     if orphans:
         raise OrphanedPostedLines(setup.folder, orphans)
