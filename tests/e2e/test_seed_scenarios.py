@@ -6,9 +6,10 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -312,10 +313,11 @@ def test_rejections_tab_lists_every_rejection_newest_first_and_settles(scenario:
     assert rows[0]["code"] == "collective_account"
     assert rows[0]["settled"] is True
     assert rows[0]["expected"] is False
-    at = datetime.fromisoformat(rows[0]["at"]).astimezone(UTC)
+    # Shown in the client's local time (Europe/Paris unless told otherwise), zone named.
+    at = datetime.fromisoformat(rows[0]["at"]).astimezone(ZoneInfo("Europe/Paris"))
     shown = scenario.cli("rejections", "ACME").out
     assert shown == (
-        f"{at:%Y-%m-%d %H:%M} UTC  settled   inv-1 rev 1  collective_account:"
+        f"{at:%Y-%m-%d %H:%M %Z}  settled   inv-1 rev 1  collective_account:"
         " Account (401000) or other is collective\n"
     )
 

@@ -13,6 +13,7 @@ from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.tables import print_table
 from ledgerbridge.cli.wiring import open_workspace
 from ledgerbridge.documents import load_document
+from ledgerbridge.domain.clock import local_time
 
 app = typer.Typer(
     help="Workspace clients: the initial connection to a ledger folder, and settings.",
@@ -137,7 +138,7 @@ def show(folder: FolderArgument) -> None:
     if settings.auto_send == "nightly":
         sending += f" at {settings.send_at} ({settings.timezone})"
     mirror = (
-        f"published on {mirrored.published_at:%Y-%m-%d %H:%M} UTC"
+        f"published on {local_time(mirrored.published_at, settings.timezone)}"
         if mirrored is not None
         else f"none yet (in the ledger: ledgerbridge ledger resync-fiscal-years {folder})"
     )
@@ -145,7 +146,7 @@ def show(folder: FolderArgument) -> None:
         f"Client {settings.folder}\n"
         f"  API                {api}\n"
         f"  automatic sending  {sending}\n"
-        f"  connected since    {settings.created_at:%Y-%m-%d %H:%M} UTC\n"
+        f"  connected since    {local_time(settings.created_at, settings.timezone)}\n"
         f"  ledger setup       {mirror}\n"
     )
 

@@ -3,33 +3,36 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.platform_access import open_platform
+from ledgerbridge.cli.wiring import workspace_on
+from ledgerbridge.domain.clock import local_time
 
 FolderArgument = Annotated[str, typer.Argument(metavar="FOLDER", help="The client's folder code.")]
 
 
 def rejections(folder: FolderArgument) -> None:
     """The Rejections tab: every rejection received, newest first, settled or not."""
-    rows = open_platform().diagnostics.rejections(folder)
+    platform = open_platform()
+    rows = platform.diagnostics.rejections(folder)
     if is_json():
         emit({"rejections": rows})
         return
     if not rows:
         say(f"Client {folder}: no rejection received.")
         return
+    timezone = workspace_on(platform).client(folder).timezone
     for row in rows:
         state = "expected" if row["expected"] else ("settled" if row["settled"] else "open")
         revision = f" rev {row['revision']}" if row["revision"] is not None else ""
-        at = datetime.fromisoformat(row["at"]).astimezone(UTC)
+        at = local_time(datetime.fromisoformat(row["at"]), timezone)
         sys.stdout.write(
-            f"{at:%Y-%m-%d %H:%M} UTC  {state:<8}  {row['id']}{revision}"
-            f"  {row['code'] or ''}: {row['message']}\n"
+            f"{at}  {state:<8}  {row['id']}{revision}  {row['code'] or ''}: {row['message']}\n"
         )
 
 

@@ -14,6 +14,7 @@ from ledgerbridge.cli.output import emit, file_progress, is_json, say
 from ledgerbridge.cli.tables import print_table
 from ledgerbridge.cli.wiring import open_workspace
 from ledgerbridge.documents import load_document, local_file, stream_entries
+from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.lifecycle import Status
 
@@ -123,7 +124,7 @@ def list_entries(
         _write_json_list("entries", (row.as_json() for row in rows))
     else:
         _print_rows(rows)
-    say(_list_summary(folder, rows, mirrored))
+    say(_list_summary(folder, rows, mirrored, workspace.client(folder).timezone))
 
 
 def _print_rows(rows: Sequence[EntryRow]) -> None:
@@ -153,7 +154,9 @@ def _print_rows(rows: Sequence[EntryRow]) -> None:
         sys.stdout.writelines(f"      fix: {action}\n" for action in row.remedy.actions)
 
 
-def _list_summary(folder: str, rows: Sequence[EntryRow], mirrored: Mirror | None) -> str:
+def _list_summary(
+    folder: str, rows: Sequence[EntryRow], mirrored: Mirror | None, timezone: str
+) -> str:
     counts: dict[Status, int] = {}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
@@ -167,7 +170,8 @@ def _list_summary(folder: str, rows: Sequence[EntryRow], mirrored: Mirror | None
     predicted = sum(1 for row in rows if row.predicted is not None)
     return (
         f"{text} Pre-flight against the setup the ledger published on"
-        f" {mirrored.published_at:%Y-%m-%d %H:%M} UTC: {predicted} will be rejected as they stand."
+        f" {local_time(mirrored.published_at, timezone)}: {predicted} will be rejected as they"
+        " stand."
     )
 
 
@@ -272,15 +276,17 @@ def restore(folder: FolderArgument, ids: IdsArgument) -> None:
 @app.command("history")
 def history(folder: FolderArgument, entry_id: IdArgument) -> None:
     """Every status change of an entry across its revisions, with its import and edits."""
-    lines = open_workspace().history(folder, entry_id)
+    workspace = open_workspace()
+    lines = workspace.history(folder, entry_id)
     if is_json():
         emit({"history": [line.as_dict() for line in lines]})
         return
+    timezone = workspace.client(folder).timezone
     print_table(
-        ["AT (UTC)", "ACTOR", "FROM", "TO", "REV", "MESSAGE"],
+        ["AT", "ACTOR", "FROM", "TO", "REV", "MESSAGE"],
         [
             [
-                f"{line.at:%Y-%m-%d %H:%M}",
+                local_time(line.at, timezone),
                 line.actor,
                 line.from_status.shown_as if line.from_status is not None else "-",
                 line.to_status.shown_as,

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]  # returns an aware datetime
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """A moment as a client's accountant reads it: local time, with its zone (`CET`)."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 class FixedClock:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ledgerbridge.connectors.base import LedgerConnector, LinkState
 from ledgerbridge.db import Database
-from ledgerbridge.domain.clock import Clock
+from ledgerbridge.domain.clock import Clock, local_time
 from ledgerbridge.domain.fiscal_period import fiscal_period_problems
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import parse_setup
@@ -31,11 +31,6 @@ class Check:
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "ok": self.ok, "message": self.message, "fix": self.fix}
-
-
-def _when(moment: datetime, timezone: str) -> str:
-    """A moment as the client's accountant reads it: local time, with its zone."""
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 class Diagnostics:
@@ -117,7 +112,7 @@ class Diagnostics:
                     "credential",
                     True,
                     "The reference administrator's credential is valid until"
-                    f" {_when(link.credential_expires_at, zone)}.",
+                    f" {local_time(link.credential_expires_at, zone)}.",
                 )
             )
         else:
@@ -185,16 +180,16 @@ class Diagnostics:
         if batches:
             parts.append(
                 f"{batches} batch(es) wait in the relay"
-                + (f" since {_when(oldest, zone)}" if oldest else "")
+                + (f" since {local_time(oldest, zone)}" if oldest else "")
             )
         if count:
             parts.append(
                 f"{count} entries are synchronizing"
-                + (f" since {_when(since, zone)}" if since else "")
+                + (f" since {local_time(since, zone)}" if since else "")
             )
         if unconfirmed:
             parts.append(
-                f"{unconfirmed} batch(es) sent since {_when(unconfirmed_since, zone)} were not"
+                f"{unconfirmed} batch(es) sent since {local_time(unconfirmed_since, zone)} were not"
                 " confirmed by the relay (the send was interrupted)"
             )
         if unsent_reference:
@@ -233,9 +228,8 @@ class Diagnostics:
         if published.tzinfo is None:
             published = published.replace(tzinfo=now.tzinfo)
         age = now - published
-        message = (
-            f"The ledger's setup was published on {_when(published, zone)} ({age.days} days ago)."
-        )
+        when = local_time(published, zone)
+        message = f"The ledger's setup was published on {when} ({age.days} days ago)."
         if age > MIRROR_STALE_AFTER:
             return Check("mirror", False, message + " It may no longer match the ledger.", fix)
         return Check("mirror", True, message)
