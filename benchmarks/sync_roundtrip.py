@@ -53,6 +53,7 @@ from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
 from ledgerbridge.platform import Platform
+from ledgerbridge.processes import may_fork
 from ledgerbridge.workspace.service import Workspace
 
 TO_VERIFY_TAB = (Status.TO_VERIFY, Status.VERIFIED, Status.SYNC_FAILED)
@@ -222,7 +223,10 @@ def round_trip(
     for folder, _, _ in batches:
         sent += sync_stage.run(partial(platform.synchronizer.sync, folder)).sent
     for folder, _, _ in batches:
-        opening = inject_stage.run(partial(platform.relay.open_folder, folder, platform.ledger))
+        # As `ledger open` calls it: a batch this size is injected in one process all the same.
+        opening = inject_stage.run(
+            partial(platform.relay.open_folder, folder, platform.ledger, forked=may_fork())
+        )
         posted += opening.posted
         rejected += opening.rejected
     for folder, _, _ in batches:

@@ -56,14 +56,15 @@ class Platform:
         )
 
     def open_accounting(
-        self, folder: str, *, progress: Progress | None = None
+        self, folder: str, *, progress: Progress | None = None, forked: bool = False
     ) -> tuple[OpeningReport, ResultsReport]:
         """The ledger opens the folder: waiting batches are injected and their results are
         in the workspace when this returns (SPEC §3: results come back at once).
 
-        `progress` hears (items injected, items waiting) as the injection goes."""
+        `progress` hears (items injected, items waiting) as the injection goes; `forked`:
+        a large batch is read and checked in a forked process (see Relay.open_folder)."""
         try:
-            opening = self.relay.open_folder(folder, self.ledger, progress=progress)
+            opening = self.relay.open_folder(folder, self.ledger, progress=progress, forked=forked)
         except Exception:
             # Batches injected before the failure have their answers stored in the relay:
             # they reach the workspace all the same, and the failure is the one reported.

@@ -19,7 +19,7 @@ def _post(
 ) -> tuple[Outcome, Outcome]:
     """The posting's outcome, then the ledger's entries."""
     with monkeypatch.context() as patch:
-        patch.setattr(ledger_cli, "cores", lambda: 2)
+        patch.setattr(ledger_cli, "may_fork", lambda: True)
         patch.setattr(ledger_cli, "FORKED_FROM_BYTES", 0 if forked else 1 << 62)
         cli("ledger", "apply", "--setup", DATA / "e2e_setup.json")
         options = ("--json",) if json_output else ()

@@ -83,9 +83,12 @@ class LedgerStandIn:
         *,
         key: Callable[[Entry], str],
         on_result: Callable[[CheckResult], None],
+        forked: bool = False,
     ) -> object:
         self.before_posting()
-        posted = self.ledger.post_batch(folder, entries, key=key, on_result=on_result)
+        posted = self.ledger.post_batch(
+            folder, entries, key=key, on_result=on_result, forked=forked
+        )
         self.after_posting()
         return posted
 

@@ -16,7 +16,7 @@ import typer
 
 from ledgerbridge.cli.log_file import ensure_log
 from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
-from ledgerbridge.cli.parallel_check import check_batch, cores
+from ledgerbridge.cli.parallel_check import check_batch
 from ledgerbridge.cli.results import ResultSpool
 from ledgerbridge.cli.settings import SETTINGS
 from ledgerbridge.documents import local_file, read_setup, stream_entries
@@ -24,6 +24,7 @@ from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.domain.refusals import Refusal
+from ledgerbridge.processes import may_fork
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger.service import Ledger
@@ -101,7 +102,7 @@ def post(folder: FolderArgument, entries: EntriesArgument) -> None:
     reader = BatchReader(expected_folder=folder)
     with local_file(entries) as path, ResultSpool(is_json()) as spool:
         size = _size(path)
-        forked = size >= FORKED_FROM_BYTES and cores() > 1 and hasattr(os, "fork")
+        forked = size >= FORKED_FROM_BYTES and may_fork()
         with file_progress("Posting", size) as progress:
             # Forked, another process reads the batch: it tells how far in a shared page.
             position = ReadPosition() if forked else None

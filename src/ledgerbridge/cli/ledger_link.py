@@ -12,6 +12,7 @@ from ledgerbridge.cli.ledger import FolderArgument, app
 from ledgerbridge.cli.output import count_progress, emit, is_json, say
 from ledgerbridge.cli.platform_access import open_platform
 from ledgerbridge.cli.wiring import deliver_publication
+from ledgerbridge.processes import may_fork
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger.service import Ledger
@@ -40,7 +41,7 @@ def open_folder(folder: FolderArgument) -> None:
     with count_progress(
         f"Injecting {folder}", then=f"Injecting {folder}: posting the last entries, answering"
     ) as progress:
-        report, _ = platform.open_accounting(folder, progress=progress)
+        report, _ = platform.open_accounting(folder, progress=progress, forked=may_fork())
     if is_json():
         emit({"opening": report.as_dict()})
     for line in report.lines():

@@ -44,6 +44,7 @@ from ledgerbridge.documents import (
 from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import BatchReader, Entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
+from ledgerbridge.processes import cores
 
 if TYPE_CHECKING:
     from ledgerbridge.domain.folder_index import FolderIndex
@@ -55,14 +56,6 @@ _MAX_PROCESSES = 8
 _NUMBER = struct.Struct("<I")  # a chunk's number, in the pipe the processes take them from
 _SIZE = struct.Struct("<Q")  # a report's size, in the pipe that tells one was written
 _PIPE_BUFFER = 65536  # bytes a pipe holds at least, on Linux
-
-
-def cores() -> int:
-    """The processors this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def check_batch(path: Path, reader: BatchReader, folder: FolderIndex, spool: ResultSpool) -> None:

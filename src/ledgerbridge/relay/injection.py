@@ -37,6 +37,7 @@ class InjectionLedger(Protocol):
         *,
         key: Callable[[Entry], str],
         on_result: Callable[[CheckResult], None],
+        forked: bool = False,
     ) -> object: ...
 
 
@@ -88,13 +89,25 @@ def _json(value: dict[str, Any]) -> str:
     return _ENCODER.encode(value).decode()
 
 
-def inject_entries(ledger: InjectionLedger, folder: str, items: Iterable[StoredItem]) -> Injection:
+def inject_entries(
+    ledger: InjectionLedger,
+    folder: str,
+    items: Iterable[StoredItem],
+    *,
+    answered_in_order: Iterator[tuple[int, str]] | None = None,
+) -> Injection:
     """Post the entries through the ledger, each under its own idempotency key.
 
     Items are parsed one at a time as the ledger reads them, so a batch of any size
     never sits whole in memory as entries. The ledger answers in input order.
+
+    `answered_in_order`: the items' positions and keys, read by this process, in the
+    items' order. With them, the ledger may read and check the entries in a forked
+    process (`forked`), which alone iterates `items`: each answer is paired with the next
+    position and key here, and their numbers must agree.
     """
     injection = Injection()
+    forked = answered_in_order is not None
     # Entries given to the ledger and not answered yet; holding them keeps their id()
     # unique, so the key of an entry is found by its identity.
     pending: deque[tuple[StoredItem, Entry]] = deque()
@@ -104,11 +117,23 @@ def inject_entries(ledger: InjectionLedger, folder: str, items: Iterable[StoredI
         for item in items:
             entry = decode_entry(item.content, item.position)
             keys[id(entry)] = item.key
-            pending.append((item, entry))
+            if not forked:
+                pending.append((item, entry))
             yield entry
 
     def key_of(entry: Entry) -> str:
-        return keys[id(entry)]
+        # Forked, answers are not heard where the entries are read: a key is let go once
+        # the ledger has taken it (it asks once per entry, while the entry is alive).
+        return keys.pop(id(entry)) if forked else keys[id(entry)]
+
+    def answer(position: int, key: str, result: CheckResult) -> None:
+        injection.answers.append(Answer(position, key, None, _json(result.as_dict()), False))
+        if not result.accepted:
+            injection.rejected += 1
+        elif result.replay:
+            injection.replayed += 1
+        else:
+            injection.posted += 1
 
     def on_result(result: CheckResult) -> None:
         if not pending:
@@ -119,19 +144,24 @@ def inject_entries(ledger: InjectionLedger, folder: str, items: Iterable[StoredI
                 f"the ledger answered entry {result.id!r} where {entry.id!r} was expected"
             )
         del keys[id(entry)]
-        injection.answers.append(
-            Answer(item.position, item.key, None, _json(result.as_dict()), False)
-        )
-        if not result.accepted:
-            injection.rejected += 1
-        elif result.replay:
-            injection.replayed += 1
-        else:
-            injection.posted += 1
+        answer(item.position, item.key, result)
 
-    ledger.post_batch(folder, entries(), key=key_of, on_result=on_result)
-    if pending:
-        raise LedgerOutOfStep(f"the ledger left {len(pending)} entries unanswered")
+    if answered_in_order is None:
+        ledger.post_batch(folder, entries(), key=key_of, on_result=on_result)
+        if pending:
+            raise LedgerOutOfStep(f"the ledger left {len(pending)} entries unanswered")
+        return injection
+
+    def on_result_in_order(result: CheckResult) -> None:
+        following = next(answered_in_order, None)
+        if following is None:
+            raise LedgerOutOfStep(f"the ledger answered entry {result.id!r}, never given")
+        answer(*following, result)
+
+    ledger.post_batch(folder, entries(), key=key_of, on_result=on_result_in_order, forked=True)
+    left = sum(1 for _ in answered_in_order)
+    if left:
+        raise LedgerOutOfStep(f"the ledger left {left} entries unanswered")
     return injection
 
 
