@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from ledgerbridge.domain.clock import local_time
 
 
-def test_a_winter_moment_is_shown_in_central_european_time() -> None:
-    assert local_time(datetime(2026, 1, 15, 9, 5, tzinfo=UTC), "Europe/Paris") == (
-        "2026-01-15 10:05 CET"
-    )
-
-
-def test_a_summer_moment_is_shown_in_central_european_summer_time() -> None:
-    assert local_time(datetime(2026, 7, 15, 9, 5, tzinfo=UTC), "Europe/Paris") == (
-        "2026-07-15 11:05 CEST"
-    )
-
-
-def test_late_evening_in_utc_is_already_the_next_day_in_paris() -> None:
-    assert local_time(datetime(2026, 3, 20, 23, 30, tzinfo=UTC), "Europe/Paris") == (
-        "2026-03-21 00:30 CET"
-    )
-
-
-def test_another_zone_is_shown_in_its_own_time() -> None:
-    assert local_time(datetime(2026, 1, 15, 9, 5, tzinfo=UTC), "America/Martinique") == (
-        "2026-01-15 05:05 AST"
-    )
+@pytest.mark.parametrize(
+    ("moment", "timezone", "shown"),
+    [
+        # Winter: central European time, an hour ahead of UTC.
+        (datetime(2026, 1, 15, 9, 5, tzinfo=UTC), "Europe/Paris", "2026-01-15 10:05 CET"),
+        # Summer: central European summer time, two hours ahead.
+        (datetime(2026, 7, 15, 9, 5, tzinfo=UTC), "Europe/Paris", "2026-07-15 11:05 CEST"),
+        # Late evening in UTC is already the next day in Paris.
+        (datetime(2026, 3, 20, 23, 30, tzinfo=UTC), "Europe/Paris", "2026-03-21 00:30 CET"),
+        # Another zone, its own time.
+        (datetime(2026, 1, 15, 9, 5, tzinfo=UTC), "America/Martinique", "2026-01-15 05:05 AST"),
+    ],
+)
+def test_a_moment_is_shown_in_the_clients_local_time_with_its_zone(
+    moment: datetime, timezone: str, shown: str
+) -> None:
+    assert local_time(moment, timezone) == shown
