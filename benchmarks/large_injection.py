@@ -1,6 +1,7 @@
 """Times the injection of one large batch (`ledger open`), in one process and forked.
 
 Usage: python benchmarks/large_injection.py [--entries N ...] [--repeat R] [--seed S]
+                                            [--forked-from N]
 
 For each N (default 100,000, then 20,000 and 5,000): a fresh SQLite home, one client whose N
 entries (3 lines each, as in sync_roundtrip.py) are imported, verified and deposited in the
@@ -10,7 +11,8 @@ everything in this process, once as `ledger open` does it on a machine of severa
 (`forked=True`: from FORKED_FROM_ITEMS entries on, a forked process reads and checks the
 entries while this one stores them). Each figure is the quickest of `--repeat` runs, each on
 a fresh home; the ratio is one process's time over the forked one's. Every run checks that
-each entry was posted once.
+each entry was posted once. `--forked-from N` moves the threshold, to see what a forked
+process gives below it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from ledgerbridge.db import Database
 from ledgerbridge.platform import Platform
 from ledgerbridge.processes import may_fork
-from ledgerbridge.relay.service import FORKED_FROM_ITEMS
+from ledgerbridge.relay import service as relay_service
 from ledgerbridge.workspace.service import Workspace
 from sync_roundtrip import import_file, prepare_folder, purchases, write_batch
 
@@ -69,7 +71,15 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, the quickest counts")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--forked-from",
+        type=int,
+        default=relay_service.FORKED_FROM_ITEMS,
+        metavar="N",
+        help=f"entries from which a batch is injected forked (default {relay_service.FORKED_FROM_ITEMS:,})",
+    )
     options = parser.parse_args()
+    relay_service.FORKED_FROM_ITEMS = options.forked_from
     if options.repeat < 1:
         parser.error("--repeat must be at least 1")
     if not may_fork():
@@ -78,7 +88,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="ledgerbridge-injection-bench-"))
     print(
         f"injection of one batch (`ledger open`), SQLite, quickest of {options.repeat};"
-        f" forked from {FORKED_FROM_ITEMS:,} entries"
+        f" forked from {options.forked_from:,} entries"
     )
     print(f"{'entries':>9}{'one process s':>15}{'forked s':>10}{'entries/s':>12}{'ratio':>7}")
     for entries in options.entries:
