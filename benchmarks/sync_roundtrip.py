@@ -1,10 +1,12 @@
 """Times the sync round trip (import, verify, sync, injection, results) of many clients in-process.
 
 Usage: python benchmarks/sync_roundtrip.py [--clients C] [--entries E] [--rejected SHARE]
-                                           [--big N] [--workers P] [--seed S] [--keep DIR]
+                                           [--big N] [--workers P] [--database-url URL]
+                                           [--seed S] [--keep DIR]
 
-On a fresh SQLite home, one Platform and one Workspace share one database, as the `ledgerbridge`
-command composes them. Untimed preparation: a ledger folder per client (its setup applied), the
+On a fresh SQLite home (or an empty database at `--database-url`, PostgreSQL), one Platform and
+one Workspace share one database, as the `ledgerbridge` command composes them. Untimed
+preparation: a ledger folder per client (its setup applied), the
 client connected, its marketplace connector activated, the reference administrator
 authenticated, and each client's entries batch written as a JSON file (E entries of 3 lines: a
 purchase, its deductible VAT, the supplier's collective account with its auxiliary account).
@@ -18,7 +20,7 @@ Timed stages, for every client in turn, through the services the verbs call:
   results    the ledger's answers applied in the workspace (what `ledger open` does on return)
 Each stage prints entries per second, then the whole round trip; the goal is 20,000 entries per
 second end to end. `--workers P` shares the clients out between P forked processes, each doing
-its clients' stages in turn on the same SQLite file, and prints only the end to end figure (the
+its clients' stages in turn on the same database, and prints only the end to end figure (the
 time from the first process started to the last one done).
 
 A second measurement, in the same run: one client of N entries (`--big`, default 100,000) with
@@ -143,7 +145,7 @@ def peak_mb() -> float:
 
 
 class DatabaseTime:
-    """Seconds spent running statements and commits in SQLite, from the engine's events.
+    """Seconds spent running statements and commits in the database, from the engine's events.
 
     Rows fetched after a statement ran are not counted: a lower bound of the database's share.
     """
@@ -314,27 +316,31 @@ def print_big_client(big: BigClient) -> None:
 def print_round_trip(stages: list[Stage], total: int) -> float:
     """Each stage's figures and the whole round trip's; its rate in entries per second."""
     end_to_end = sum(stage.seconds for stage in stages)
-    in_sqlite = sum(stage.database_seconds for stage in stages)
+    in_database = sum(stage.database_seconds for stage in stages)
     rate = total / end_to_end
-    print(f"{'stage':<12}{'seconds':>9}{'entries/s':>12}{'share':>8}{'in SQLite':>11}")
+    print(f"{'stage':<12}{'seconds':>9}{'entries/s':>12}{'share':>8}{'in database':>13}")
     for stage in stages:
         print(
             f"{stage.name:<12}{stage.seconds:>9.2f}{total / stage.seconds:>12,.0f}"
-            f"{stage.seconds / end_to_end:>8.0%}{stage.database_seconds:>11.2f}"
+            f"{stage.seconds / end_to_end:>8.0%}{stage.database_seconds:>13.2f}"
         )
-    print(f"{'end to end':<12}{end_to_end:>9.2f}{rate:>12,.0f}{1:>8.0%}{in_sqlite:>11.2f}")
+    print(f"{'end to end':<12}{end_to_end:>9.2f}{rate:>12,.0f}{1:>8.0%}{in_database:>13.2f}")
     print(
-        f"in SQLite: statements run and commits (not rows fetched), {in_sqlite / end_to_end:.0%}"
+        f"in database: statements run and commits (not rows fetched),"
+        f" {in_database / end_to_end:.0%}"
         f" of the time; the goal leaves {total / ROUND_TRIP_GOAL:.2f} s for everything"
     )
     return rate
 
 
 def round_trip_in_processes(
-    home: Path, batches: Sequence[tuple[str, Path, int]], entries: int, workers: int
+    opening: Callable[[], Database],
+    batches: Sequence[tuple[str, Path, int]],
+    entries: int,
+    workers: int,
 ) -> float:
     """The round trip of every client, the clients shared out between `workers` forked
-    processes, each with its own connections to the one SQLite file: their rate together."""
+    processes, each with its own connections to the one database: their rate together."""
     start = time.perf_counter()
     pids = []
     for worker in range(workers):
@@ -342,7 +348,7 @@ def round_trip_in_processes(
         if pid == 0:
             code = 1
             try:
-                platform = Platform.on(Database.open(home=home))
+                platform = Platform.on(opening())
                 workspace = Workspace(platform.database, platform.connector, platform.clock)
                 database = DatabaseTime(platform.database.engine)
                 round_trip(platform, workspace, batches[worker::workers], entries, database)
@@ -394,6 +400,11 @@ def main() -> None:
         metavar="P",
         help="processes sharing out the clients, each client's stages in turn (default 1)",
     )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="an empty database to use instead of a fresh SQLite home (PostgreSQL)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     options = parser.parse_args()
@@ -405,9 +416,12 @@ def main() -> None:
     workdir = options.keep or Path(tempfile.mkdtemp(prefix="ledgerbridge-sync-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     home = workdir / "home"
-    if any(home.glob("*.sqlite*")):
+    if options.database_url is None and any(home.glob("*.sqlite*")):
         raise SystemExit(f"{home} already holds a ledgerbridge home: give an empty --keep DIR")
-    platform = Platform.on(Database.open(home=home))
+    opening = partial(Database.open, home=home, url=options.database_url)
+    platform = Platform.on(opening())
+    if platform.ledger.folders():
+        raise SystemExit(f"{platform.database.url} already holds folders: give an empty database")
     database = DatabaseTime(platform.database.engine)
     workspace = Workspace(platform.database, platform.connector, platform.clock)
 
@@ -424,12 +438,13 @@ def main() -> None:
     rejected_total = sum(rejected for _, _, rejected in batches)
     print(
         f"round trip: {options.clients:,} clients x {options.entries:,} entries = {total:,}"
-        f" entries ({total * 3:,} lines), {rejected_total:,} to be rejected; home {home}"
+        f" entries ({total * 3:,} lines), {rejected_total:,} to be rejected;"
+        f" {platform.database.url.render_as_string(hide_password=True)}"
     )
 
     if options.workers > 1:
         platform.database.dispose()
-        rate = round_trip_in_processes(home, batches, options.entries, options.workers)
+        rate = round_trip_in_processes(opening, batches, options.entries, options.workers)
     else:
         rate = print_round_trip(
             round_trip(platform, workspace, batches, options.entries, database), total
