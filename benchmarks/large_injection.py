@@ -27,7 +27,7 @@ from pathlib import Path
 from ledgerbridge.db import Database
 from ledgerbridge.platform import Platform
 from ledgerbridge.processes import may_fork
-from ledgerbridge.relay import service as relay_service
+from ledgerbridge.relay import opening as relay_opening
 from ledgerbridge.workspace.service import Workspace
 from sync_roundtrip import import_file, prepare_folder, purchases, write_batch
 
@@ -74,12 +74,12 @@ def main() -> None:
     parser.add_argument(
         "--forked-from",
         type=int,
-        default=relay_service.FORKED_FROM_ITEMS,
+        default=relay_opening.FORKED_FROM_ITEMS,
         metavar="N",
-        help=f"entries from which a batch is injected forked (default {relay_service.FORKED_FROM_ITEMS:,})",
+        help=f"entries from which a batch is injected forked (default {relay_opening.FORKED_FROM_ITEMS:,})",
     )
     options = parser.parse_args()
-    relay_service.FORKED_FROM_ITEMS = options.forked_from
+    relay_opening.FORKED_FROM_ITEMS = options.forked_from
     if options.repeat < 1:
         parser.error("--repeat must be at least 1")
     if not may_fork():

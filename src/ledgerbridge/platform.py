@@ -14,7 +14,8 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.ledger.service import Ledger
 from ledgerbridge.logs import log
-from ledgerbridge.relay.service import Progress, Relay
+from ledgerbridge.relay.opening import Progress
+from ledgerbridge.relay.service import Relay
 from ledgerbridge.relay.values import OpeningReport
 from ledgerbridge.workspace.diagnostics import Diagnostics
 from ledgerbridge.workspace.nightly import NightlyRuns

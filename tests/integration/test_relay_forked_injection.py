@@ -16,7 +16,7 @@ from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.ledger import Ledger, forked_posting
 from ledgerbridge.relay import Relay
-from ledgerbridge.relay import service as relay_service
+from ledgerbridge.relay import opening as relay_opening
 from ledgerbridge.relay.injection import LedgerOutOfStep, StoredItem, inject_entries
 from tests.integration.ledger_samples import purchase, sale, without_auxiliary
 from tests.integration.relay_samples import (
@@ -42,7 +42,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return post(connection, folder, *args, **options)
 
     monkeypatch.setattr(forked_posting, "post_batch_forked", counted)
-    monkeypatch.setattr(relay_service, "FORKED_FROM_ITEMS", 5)
+    monkeypatch.setattr(relay_opening, "FORKED_FROM_ITEMS", 5)
     return posted
 
 

@@ -18,8 +18,8 @@ from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.refusals import NotFound
 from ledgerbridge.ledger import Ledger
 from ledgerbridge.relay import CERTIFICATE_EXPIRED_MESSAGE, CertificateExpired, Relay
-from ledgerbridge.relay import service as relay_service
-from ledgerbridge.relay.service import INJECTION_LEASE
+from ledgerbridge.relay import opening as relay_opening
+from ledgerbridge.relay.opening import INJECTION_LEASE
 from ledgerbridge.relay.tables import batches
 from ledgerbridge.relay.values import OpeningReport
 from tests.integration.ledger_samples import purchase, sale, without_auxiliary
@@ -121,7 +121,7 @@ def test_a_large_batch_is_read_in_ranges_and_answered_in_order(
 def test_the_opening_tells_how_many_items_of_the_waiting_ones_it_handed_over(
     linked: Relay, acme: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(relay_service, "_PROGRESS_EVERY", 2)
+    monkeypatch.setattr(relay_opening, "_PROGRESS_EVERY", 2)
     linked.deposit(entries_batch("b-1", purchase("a"), purchase("b"), purchase("c")))
     linked.deposit(entries_batch("b-2", sale("d"), without_auxiliary("e")))
     told: list[tuple[int, int]] = []

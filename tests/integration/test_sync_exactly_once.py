@@ -294,7 +294,7 @@ def test_an_injection_that_dies_before_the_relay_stores_the_answers_is_replayed_
 ) -> None:
     firm.verified(purchase("a"), sale("b"), without_auxiliary("c"))
     firm.sync()
-    once(monkeypatch, firm.relay, "_store_injection", having_worked=False)
+    once(monkeypatch, firm.relay._openings, "_store_injection", having_worked=False)
 
     with pytest.raises(Interrupted):
         firm.open_accounting()
@@ -320,7 +320,7 @@ def test_an_opening_that_dies_after_a_first_batch_still_brings_that_batchs_resul
     firm.sync()
     firm.verified(sale("b"))
     firm.sync()
-    once(monkeypatch, firm.relay, "_store_injection", having_worked=False, call=2)
+    once(monkeypatch, firm.relay._openings, "_store_injection", having_worked=False, call=2)
 
     with pytest.raises(Interrupted):
         firm.open_accounting()
@@ -490,7 +490,7 @@ def test_every_interruption_in_a_row_still_posts_each_entry_once(
     firm.verified(*(purchase(f"p{n}") for n in range(5)), *(sale(f"s{n}") for n in range(5)))
     ids = sorted(firm.statuses())
     once(monkeypatch, sync_module, "apply_action", having_worked=True)
-    once(monkeypatch, firm.relay, "_store_injection", having_worked=False)
+    once(monkeypatch, firm.relay._openings, "_store_injection", having_worked=False)
     for step in ("deposit", "deposit_answer", "acknowledge"):
         firm.connector.fail_once(step)
 

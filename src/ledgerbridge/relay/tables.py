@@ -17,6 +17,7 @@ ResultKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 WAITING = "waiting"
 INJECTED = "injected"
+WRITE_CHUNK = 5000  # rows per executemany (or COPY) into these tables
 
 
 batches = sa.Table(
