@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import islice
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge import collector
-from ledgerbridge.bulk import BulkInsert
+from ledgerbridge.bulk import BulkInsert, chunked
 from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult, Finding
@@ -104,9 +103,7 @@ def post_batch(
 def chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
     if size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {size}")
-    iterator = iter(entries)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+    return chunked(entries, size)
 
 
 def _known_keys_query(connection: Connection) -> sa.Select[Any]:
