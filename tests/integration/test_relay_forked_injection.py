@@ -3,6 +3,8 @@ paired with its own item, in order, exactly once, and a ledger out of step refus
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -15,9 +17,11 @@ from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.ledger import Ledger, forked_posting
+from ledgerbridge.ledger.forked_posting import PreparingStopped
 from ledgerbridge.relay import Relay
 from ledgerbridge.relay import opening as relay_opening
 from ledgerbridge.relay.injection import LedgerOutOfStep, StoredItem, inject_entries
+from ledgerbridge.relay.opening import Openings
 from tests.integration.ledger_samples import purchase, sale, without_auxiliary
 from tests.integration.relay_samples import (
     NOW,
@@ -200,3 +204,33 @@ def test_a_ledger_answering_an_entry_never_given_is_out_of_step_when_answers_com
 
     with pytest.raises(LedgerOutOfStep, match="answered entry 'e0', never given"):
         inject_entries(_AnswersWrongly(extra=True), "ACME", items, answered_in_order=answered)
+
+
+def test_a_forked_injection_whose_reading_process_is_killed_posts_nothing_and_waits(
+    linked: Relay, acme: Ledger, forks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linked.deposit(entries_batch("b-1", *_entries()))
+    opener = os.getpid()
+    read_items = Openings._read_items
+
+    def killed_halfway(self: Openings, batch_pk: int, size: int) -> Iterator[StoredItem]:
+        for position, item in enumerate(read_items(self, batch_pk, size)):
+            if position == size // 2 and os.getpid() != opener:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield item
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Openings, "_read_items", killed_halfway)
+        with pytest.raises(PreparingStopped, match="SIGKILL"):
+            linked.open_folder("ACME", acme, forked=True)
+
+    assert list(acme.posted_entries("ACME")) == []
+    assert [batch.batch_id for batch in linked.waiting("ACME")] == ["b-1"]
+    assert linked.collect_results("ACME") == []
+
+    report = linked.open_folder("ACME", acme, forked=True)
+
+    assert len(forks) == 2
+    assert (report.posted, report.replayed, report.rejected) == (9, 0, 3)
+    assert len(list(acme.posted_entries("ACME"))) == 9
+    assert linked.waiting("ACME") == []
