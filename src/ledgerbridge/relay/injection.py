@@ -22,7 +22,12 @@ from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty, read_val
 
 
 class InjectionLedger(Protocol):
-    """What injection needs of the ledger (the built-in `Ledger` is one)."""
+    """What injection needs of the ledger (the built-in `Ledger` is one).
+
+    `post_batch` answers each entry through `on_result`, in input order. With `forked`, it
+    may read and check the entries in a forked process (the built-in ledger does, for a
+    large batch on a file or server database); a ledger that cannot ignores it.
+    """
 
     def folders(self) -> list[str]: ...
 
