@@ -257,7 +257,8 @@ class Openings:
 
 
 class _Told:
-    """Tells `progress` how many items were handed to the ledger, out of all waiting."""
+    """Tells `progress` how many items were handed to the ledger (forked: answered by it),
+    out of all waiting."""
 
     def __init__(self, progress: Progress | None, total: int) -> None:
         self.progress = progress
