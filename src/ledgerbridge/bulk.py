@@ -158,6 +158,34 @@ def update_rows(
     )
 
 
+def ensure_statistics(connection: Connection, table: sa.Table) -> None:
+    """PostgreSQL: analyze `table` now if it has no statistics (never analyzed, or analyzed
+    while empty), so that lookups of many keys use its primary key.
+
+    Without statistics the planner guesses a few hundred rows for any one client or folder,
+    fewer than the keys of a long IN (...) list, and reads every row of that client or
+    folder for each list instead: a long import, verify or sync of one client turned
+    quadratic (100,000 entries: over a minute each). Where autovacuum runs, it analyzes
+    the table soon enough after a large change, but not before the first one's own later
+    statements, nor at all where it is off. Once analyzed with rows, a client's estimate
+    follows its share of the table, and a client the statistics have not seen is
+    estimated at a few rows: both favour the primary key. ANALYZE runs in the caller's
+    transaction, seeing its rows; it holds a lock that a concurrent ANALYZE of the same
+    table waits for until this transaction ends, which only a table without statistics
+    ever asks for.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    tuples = connection.scalar(
+        sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
+        {"name": table.name},
+    )
+    if tuples is None or tuples <= 0:
+        connection.exec_driver_sql(
+            f"ANALYZE {connection.dialect.identifier_preparer.quote(table.name)}"
+        )
+
+
 def update_where_in(
     connection: Connection,
     table: sa.Table,
@@ -177,6 +205,8 @@ def update_where_in(
     """
     if not keys:
         return 0
+    if len(keys) > chunk:
+        ensure_statistics(connection, table)
     equal = {name: value for name, value in where.items() if value is not None}
     statement = _Statement(connection, table, [*values, *equal, column])
     [fixed] = statement.converted([(*values.values(), *equal.values(), None)])

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge import collector
-from ledgerbridge.bulk import BulkInsert
+from ledgerbridge.bulk import BulkInsert, ensure_statistics
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.fingerprint import fingerprint
 from ledgerbridge.domain.lifecycle import Status
@@ -146,6 +146,8 @@ def import_entries(
             if len(chunk) >= _CHUNK:
                 results += _import_chunk(connection, folder, chunk, at, preflight)
                 chunk = []
+                if len(results) == _CHUNK:  # the first chunk is in: the next ones look up
+                    ensure_statistics(connection, entries)  # their ids among many rows
         results += _import_chunk(connection, folder, chunk, at, preflight)
     before_commit()
     if repeated:

@@ -11,7 +11,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ledgerbridge.bulk import BulkInsert, update_where_in
+from ledgerbridge.bulk import BulkInsert, ensure_statistics, update_where_in
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
 from ledgerbridge.workspace.tables import entries, history, revisions
 
@@ -106,6 +106,8 @@ def current_states(
     """Status and revision of the named entries (those that exist), locked until the
     transaction ends, so that the move decided on them still holds when it is written."""
     found: dict[str, tuple[Status, int]] = {}
+    if len(entry_ids) > ID_CHUNK:
+        ensure_statistics(connection, entries)
     for start in range(0, len(entry_ids), ID_CHUNK):
         rows = connection.execute(
             _STATES_OF_IDS,
