@@ -184,11 +184,20 @@ def test_an_unknown_fiscal_year_is_refused(acme: Ledger) -> None:
         acme.export_fec("ACME", io.StringIO(), "2031")
 
 
-@pytest.mark.parametrize("label", ["EDF | mars", "EDF\nmars"])
+@pytest.mark.parametrize(
+    "label",
+    ["EDF | mars", "EDF\nmars", "EDF\r\nmars", "EDF\tmars", "EDF\u2028mars", "EDF\x0bmars"],
+)
 def test_a_label_cannot_break_a_row(acme: Ledger, label: str) -> None:
     post(acme, purchase("a", label=label))
+    out = io.StringIO()
+    acme.export_fec("ACME", out)
 
     _, rows = export(acme)
 
+    assert len(out.getvalue().splitlines()) == 1 + 3  # the header, then the entry's 3 lines
     assert len(rows) == 3
-    assert rows[2]["EcritureLib"] == label.replace("|", " ").replace("\n", " ")
+    shown = label.replace("\r\n", "  ")
+    for breaker in "|\n\t\u2028\x0b":
+        shown = shown.replace(breaker, " ")
+    assert rows[2]["EcritureLib"] == shown

@@ -33,8 +33,10 @@ COLUMNS = (
 )
 SEPARATOR = "|"
 HEADER = SEPARATOR.join(COLUMNS)
-# A separator or a line break inside a value would shift the columns of the row.
-_BREAKS_A_ROW = re.compile(r"[|\r\n\t]")
+# A separator, a tab or a line break inside a value would shift the columns of the row:
+# every character that str.splitlines() breaks a line at, not only \r and \n, since
+# readers of the file may split it so.
+_BREAKS_A_ROW = re.compile("[|\t\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
