@@ -4,6 +4,10 @@ nightly pass at each client's local hour, once per local day."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -204,21 +208,87 @@ def test_a_sync_that_fails_frees_the_client_for_the_next(firm: Firm) -> None:
     assert firm.synchronizer.sync("ACME").resent == 1
 
 
-def test_a_lease_left_by_a_dead_sync_holds_the_client_until_it_expires(firm: Firm) -> None:
-    firm.verified("ACME", "a")
-    with firm.database.transaction() as connection:  # a sync died holding its lease
+def hold_lease(firm: Firm, holder: str | None) -> None:
+    """The client's lease as a sync that died while holding it left it."""
+    with firm.database.transaction() as connection:
         connection.execute(
             clients.update()
             .where(clients.c.folder == "ACME")
-            .values(sync_lease_until=firm.clock() + SYNC_LEASE)
+            .values(sync_lease_until=firm.clock() + SYNC_LEASE, sync_lease_holder=holder)
         )
 
-    with pytest.raises(SyncAlreadyRunning):
+
+def ended_process_name() -> str:
+    """A lease holder's name for a process of this host that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return f"{socket.gethostname()}:{process.pid}:0123456789ab"
+
+
+def test_a_lease_left_by_a_sync_that_died_on_another_host_holds_the_client_until_it_expires(
+    firm: Firm,
+) -> None:
+    firm.verified("ACME", "a")
+    hold_lease(firm, "db-2.example:4242:0123456789ab")
+
+    with pytest.raises(SyncAlreadyRunning) as refused:
         firm.synchronizer.sync("ACME")
+    assert "process 4242 on host db-2.example" in refused.value.message
+    # WINTER + 30 minutes, in Paris (UTC+1)
+    assert refused.value.fix is not None and "until 2026-01-15 01:30 CET" in refused.value.fix
     firm.clock.advance(SYNC_LEASE - timedelta(minutes=1))
     with pytest.raises(SyncAlreadyRunning):
         firm.synchronizer.sync("ACME")
     firm.clock.advance(timedelta(minutes=2))
+
+    assert firm.synchronizer.sync("ACME").sent == 1
+
+
+def test_a_lease_of_a_process_still_running_on_this_host_is_not_taken_over(firm: Firm) -> None:
+    firm.verified("ACME", "a")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as running:
+        try:
+            hold_lease(firm, f"{socket.gethostname()}:{running.pid}:0123456789ab")
+            with pytest.raises(SyncAlreadyRunning) as refused:
+                firm.synchronizer.sync("ACME")
+        finally:
+            running.kill()
+    assert f"process {running.pid} on host" in refused.value.message
+
+
+def test_a_lease_left_by_a_sync_that_died_on_this_host_is_taken_over_at_once(
+    firm: Firm,
+) -> None:
+    firm.verified("ACME", "a")
+    firm.connector.unreachable.add("ACME")
+    with pytest.raises(ConnectionError):  # its deposit never confirmed...
+        firm.synchronizer.sync("ACME")
+    firm.connector.unreachable.clear()
+    hold_lease(firm, ended_process_name())  # ...and its process gone, the lease held
+    firm.verified("ACME", "b")
+
+    report = firm.synchronizer.sync("ACME")
+
+    assert (report.resent, report.sent) == (1, 1)
+    assert firm.statuses() == {"a": Status.SYNCHRONIZING, "b": Status.SYNCHRONIZING}
+    with firm.database.transaction(write=False) as connection:
+        lease = connection.execute(
+            sa.select(clients.c.sync_lease_until, clients.c.sync_lease_holder).where(
+                clients.c.folder == "ACME"
+            )
+        ).one()
+    assert tuple(lease) == (None, None)  # freed at the end, as any sync's
+
+
+def test_a_lease_left_before_holders_were_named_holds_the_client_until_it_expires(
+    firm: Firm,
+) -> None:
+    firm.verified("ACME", "a")
+    hold_lease(firm, None)
+
+    with pytest.raises(SyncAlreadyRunning):
+        firm.synchronizer.sync("ACME")
+    firm.clock.advance(SYNC_LEASE + timedelta(minutes=1))
 
     assert firm.synchronizer.sync("ACME").sent == 1
 
@@ -444,7 +514,8 @@ def test_a_nightly_pass_that_meets_a_running_sync_is_tried_again_the_same_day(
     [retried] = firm.nightly.run_due()
 
     assert [outcome.refused for outcome in during] == [
-        "A synchronization of client ACME is already running."
+        "A synchronization of client ACME is already running"
+        f" (process {os.getpid()} on host {socket.gethostname()})."
     ]
     assert retried.report is not None and retried.report.sent == 1
 

@@ -8,9 +8,6 @@ batch waiting, and the next opening injects it again (the ledger answers replays
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -20,6 +17,7 @@ import sqlalchemy as sa
 from ledgerbridge.bulk import BulkInsert, chunked
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
+from ledgerbridge.processes import holder_is_gone, holder_name
 from ledgerbridge.relay.injection import (
     Answer,
     Injection,
@@ -45,32 +43,6 @@ INJECTION_LEASE = timedelta(minutes=10)
 # (measured: 17-25% quicker from 20,000 entries on; slower below about 10,000, where
 # starting it and waiting for its first chunk cost more than the overlap gives).
 FORKED_FROM_ITEMS = 20_000
-_HOST = socket.gethostname()
-
-
-def new_claim() -> str:
-    """This opening's name on a batch: host, process and a token of its own."""
-    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-def claimer_is_gone(claim: str) -> bool:
-    """Whether the process that claimed a batch has ended (known only on the same host)."""
-    host, _, rest = claim.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != _HOST or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False  # this very process: another opening of it, still running
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, someone else's
-    return False
-
-
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (items done, items in all)
 
@@ -134,9 +106,9 @@ class Openings:
             if row.state != WAITING:
                 return None
             held = row.claimed_by is not None and row.claimed_until is not None
-            if held and row.claimed_until > now and not claimer_is_gone(row.claimed_by):
+            if held and row.claimed_until > now and not holder_is_gone(row.claimed_by):
                 return None
-            claim = new_claim()
+            claim = holder_name()
             taken = connection.execute(
                 batches.update()
                 .where(

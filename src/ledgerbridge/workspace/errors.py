@@ -38,11 +38,13 @@ class ApiDisabled(Refusal):
 class SyncAlreadyRunning(Refusal):
     code = "sync_running"
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, holder: str | None, until: str) -> None:
+        running = f" ({holder})" if holder else ""
         super().__init__(
-            f"A synchronization of client {folder} is already running.",
-            fix="Wait for it to finish: two syncs of one client never run at once. A sync that"
-            " died holds the client until its lease ends (30 minutes after it started).",
+            f"A synchronization of client {folder} is already running{running}.",
+            fix="Wait for it to finish, then synchronize again: two syncs of one client never"
+            " run at once. A sync that died on this machine frees the client at once; one that"
+            f" died elsewhere holds it until {until}.",
         )
 
 

@@ -24,9 +24,11 @@ from ledgerbridge import collector
 from ledgerbridge.bulk import insert_rows, update_rows
 from ledgerbridge.connectors.base import DepositRefused, IncomingResult, LedgerConnector
 from ledgerbridge.db import Database
-from ledgerbridge.domain.clock import Clock
+from ledgerbridge.domain.clock import Clock, local_time
 from ledgerbridge.domain.keys import entry_key, parse_entry_key
 from ledgerbridge.domain.lifecycle import Action, Status
+from ledgerbridge.logs import log
+from ledgerbridge.processes import holder_is_gone, holder_name, holder_words
 from ledgerbridge.relay.values import OutgoingBatch, OutgoingEntry
 from ledgerbridge.workspace.clients import reference_from_content
 from ledgerbridge.workspace.errors import ApiDisabled, SyncAlreadyRunning, UnknownClient
@@ -40,7 +42,16 @@ from ledgerbridge.workspace.tables import (
 )
 from ledgerbridge.workspace.transitions import ID_CHUNK, Change, apply_action, record_history
 
-SYNC_LEASE = timedelta(minutes=30)  # a sync that died frees its client after this
+# A sync that died frees its client at once when it ran on this host (its process is
+# gone), and after this elsewhere.
+SYNC_LEASE = timedelta(minutes=30)
+
+
+class _Lease(NamedTuple):
+    """A sync's hold on its client: in the name of its process, until a time."""
+
+    holder: str
+    until: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +149,7 @@ class Synchronizer:
 
     def _sync(self, folder: str, actor: str) -> SyncReport:
         now = self._clock()
-        lease = now + SYNC_LEASE
+        lease = _Lease(holder_name(), now + SYNC_LEASE)
         with self._database.transaction() as connection:
             self._take_lease(connection, folder, now, lease)
             pending = _unconfirmed(connection, folder)
@@ -183,24 +194,32 @@ class Synchronizer:
         )
 
     def _take_lease(
-        self, connection: Connection, folder: str, now: datetime, lease: datetime
+        self, connection: Connection, folder: str, now: datetime, lease: _Lease
     ) -> None:
-        """Hold the client for this sync; refused while another sync's lease runs."""
-        client = connection.execute(sa.select(clients).where(clients.c.folder == folder)).first()
+        """Hold the client for this sync; refused while another sync runs. The lease of a
+        sync that died is taken over: at once when its process was on this host, once the
+        lease has run out otherwise. What it left unconfirmed is then deposited again."""
+        client = connection.execute(
+            sa.select(clients).where(clients.c.folder == folder).with_for_update()
+        ).first()
         if client is None:
             raise UnknownClient(folder)
         if not client.api_enabled:
             raise ApiDisabled(folder)
-        taken = connection.execute(
+        held_until, holder = client.sync_lease_until, client.sync_lease_holder
+        if held_until is not None and held_until >= now:
+            if holder is None or not holder_is_gone(holder):
+                raise SyncAlreadyRunning(
+                    folder,
+                    holder_words(holder) if holder else None,
+                    local_time(held_until, client.timezone),
+                )
+            log.warning("sync_lease_taken_over", folder=folder, holder=holder)
+        connection.execute(
             clients.update()
-            .where(
-                clients.c.folder == folder,
-                sa.or_(clients.c.sync_lease_until.is_(None), clients.c.sync_lease_until < now),
-            )
-            .values(sync_lease_until=lease)
+            .where(clients.c.folder == folder)
+            .values(sync_lease_until=lease.until, sync_lease_holder=lease.holder)
         )
-        if taken.rowcount == 0:
-            raise SyncAlreadyRunning(folder)
 
     def _mark_verified(
         self, connection: Connection, folder: str, actor: str
@@ -280,7 +299,7 @@ class Synchronizer:
         batch_id: str,
         rows: Sequence[sa.Row[tuple[str, int, str]]],
         *,
-        lease: datetime | None = None,
+        lease: _Lease | None = None,
     ) -> _Deposit:
         """Deposit the batch of these synchronizing entries (id, revision, content, by id),
         then confirm it, freeing the sync's `lease` with the confirmation when given; a
@@ -341,7 +360,7 @@ class Synchronizer:
             )
 
     def _confirm_deposit(
-        self, batch_id: str, *, folder: str | None = None, lease: datetime | None = None
+        self, batch_id: str, *, folder: str | None = None, lease: _Lease | None = None
     ) -> None:
         """The batch needs no more deposit; with `lease`, the sync frees its client too (a
         crash before this commits leaves both to the next sync, as a crash just after the
@@ -398,12 +417,12 @@ def _unconfirmed(connection: Connection, folder: str) -> Sequence[sa.Row[tuple[s
     ).all()
 
 
-def _release_lease(connection: Connection, folder: str, lease: datetime) -> None:
-    # Only our own lease: had it expired meanwhile, another sync's lease is not ours.
+def _release_lease(connection: Connection, folder: str, lease: _Lease) -> None:
+    # Only our own lease: had it been taken over meanwhile, the lease is another sync's.
     connection.execute(
         clients.update()
-        .where(clients.c.folder == folder, clients.c.sync_lease_until == lease)
-        .values(sync_lease_until=None)
+        .where(clients.c.folder == folder, clients.c.sync_lease_holder == lease.holder)
+        .values(sync_lease_until=None, sync_lease_holder=None)
     )
 
 

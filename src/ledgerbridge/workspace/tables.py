@@ -18,8 +18,10 @@ clients = sa.Table(
     sa.Column("send_at", sa.String(5), nullable=False),  # HH:MM, local time
     sa.Column("timezone", sa.String, nullable=False),
     sa.Column("created_at", Moment, nullable=False),
-    # Two syncs of one client never overlap: a sync holds this lease while it runs.
+    # Two syncs of one client never overlap: a sync holds this lease while it runs, in the
+    # name of its process (`processes.holder_name`), which a dead sync's lease names too.
     sa.Column("sync_lease_until", Moment, nullable=True),
+    sa.Column("sync_lease_holder", sa.String, nullable=True),  # migration 0008
     sa.Column("last_nightly_on", sa.Date, nullable=True),  # the local day of the last nightly run
 )
 
