@@ -455,6 +455,25 @@ def test_the_initial_connections_rejections_are_expected_and_never_failures_of_e
     assert firm.check("waiting_batches").ok
 
 
+def test_reference_data_rejected_again_at_a_new_connection_is_listed_again(
+    firm: Firm,
+) -> None:
+    firm.link()
+    reference = read_value(ReferenceData, {"accounts": [{"number": "401000"}]})
+    firm.workspace.connect_client("ACME", reference=reference)
+    firm.platform.open_accounting("ACME")
+    firm.clock.advance(timedelta(hours=1))
+    firm.workspace.connect_client("ACME", reference=reference)
+
+    _, results = firm.platform.open_accounting("ACME")
+
+    assert results.expected_rejections == 1
+    assert [(row["id"], row["at"]) for row in firm.rejections()] == [
+        ("account 401000", (NOW + timedelta(hours=1)).isoformat()),
+        ("account 401000", NOW.isoformat()),
+    ]
+
+
 def test_rejections_of_an_unknown_client_are_refused(firm: Firm) -> None:
     with pytest.raises(UnknownClient):
         firm.platform.diagnostics.rejections("NOPE")

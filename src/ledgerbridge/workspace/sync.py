@@ -446,13 +446,14 @@ def _apply_results(
                     "message": result.result.get("message") or "",
                     "at": now,
                     "expected": result.expected,
+                    "batch_id": result.batch_id,
                 }
                 for result in reference
             ],
         )
     current = _synchronizing(connection, folder, sorted({answer.batch_id for answer in answers}))
     posted: list[tuple[str, int | None, str | None]] = []
-    failed: list[tuple[str, int, str | None, str | None, str]] = []
+    failed: list[tuple[str, int, str | None, str | None, str, str]] = []
     changes: list[Change] = []
     ignored = 0
     for answer in answers:
@@ -482,6 +483,7 @@ def _apply_results(
                     result.get("code"),
                     result.get("message"),
                     json.dumps(result.get("findings") or [], ensure_ascii=False),
+                    answer.batch_id,
                 )
             )
             changes.append(
@@ -511,16 +513,16 @@ def _apply_results(
         ("client", "entry_id"),
         [
             (sync_failed, code, message, findings, now, folder, entry_id)
-            for entry_id, _, code, message, findings in failed
+            for entry_id, _, code, message, findings, _ in failed
         ],
     )
     insert_rows(
         connection,
         rejections,
-        ("client", "entry_id", "revision", "item", "code", "message", "at", "expected"),
+        ("client", "entry_id", "revision", "item", "code", "message", "at", "expected", "batch_id"),
         [
-            (folder, entry_id, revision, None, code, message or "", now, False)
-            for entry_id, revision, code, message, _ in failed
+            (folder, entry_id, revision, None, code, message or "", now, False, batch_id)
+            for entry_id, revision, code, message, _, batch_id in failed
         ],
     )
     record_history(connection, folder, changes, "ledger", now)
@@ -562,29 +564,30 @@ _SYNCHRONIZING_IN_BATCHES = (
 
 
 def _not_yet_recorded(
-    connection: Connection, folder: str, expected: Sequence[IncomingResult]
+    connection: Connection, folder: str, reference: Sequence[IncomingResult]
 ) -> list[IncomingResult]:
     """The rejections of reference data not already in the Rejections tab.
 
-    They name no entry revision to settle; a delivery repeated after a lost
-    acknowledgement would list each twice. The same item rejected for the same reason says
-    nothing new, so it is kept once.
+    They name no entry revision to settle; a delivery repeated after a lost acknowledgement
+    would list each twice. An item's rejection is kept once per batch: the same item
+    rejected again in a later batch (the client connected again) is a rejection of its own.
     """
-    if not expected:
+    if not reference:
         return []
-    rows = connection.execute(
-        sa.select(rejections.c.item, rejections.c.code, rejections.c.message).where(
-            rejections.c.client == folder, rejections.c.item.is_not(None)
+    batch_ids = sorted({result.batch_id for result in reference})
+    seen: set[tuple[str | None, str | None]] = set()
+    for start in range(0, len(batch_ids), ID_CHUNK):
+        rows = connection.execute(
+            sa.select(rejections.c.batch_id, rejections.c.item).where(
+                rejections.c.client == folder,
+                rejections.c.item.is_not(None),
+                rejections.c.batch_id.in_(batch_ids[start : start + ID_CHUNK]),
+            )
         )
-    )
-    seen = {(row.item, row.code, row.message) for row in rows}
+        seen.update((row.batch_id, row.item) for row in rows)
     fresh = []
-    for result in expected:
-        signature = (
-            result.item,
-            result.result.get("code"),
-            result.result.get("message") or "",
-        )
+    for result in reference:
+        signature = (result.batch_id, result.item)
         if signature not in seen:
             seen.add(signature)
             fresh.append(result)

@@ -101,6 +101,7 @@ rejections = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("at", Moment, nullable=False),
     sa.Column("expected", sa.Boolean, nullable=False),
+    sa.Column("batch_id", sa.String, nullable=True),  # the batch answered; migration 0009
     sa.Index("ix_ws_rejections_client", "client", "at"),
 )
 
