@@ -142,7 +142,10 @@ def test_the_same_key_with_other_content_is_an_idempotency_conflict_and_not_post
     conflict = results[0]
     assert conflict.status == "rejected"
     assert conflict.code == "idempotency_conflict"
-    assert conflict.message == "Entry already posted as number 1 with other content"
+    assert (
+        conflict.message
+        == "Entry already posted as number 1 of fiscal year 2026 with other content"
+    )
     assert len(conflict.findings) == 1
     assert conflict.findings[0].line is None
     assert "entry 1 of fiscal year 2026" in conflict.findings[0].detail

@@ -324,7 +324,7 @@ _add(
         code="idempotency_conflict",
         order=None,
         seed_error=None,
-        message="Entry already posted as number {number} with other content",
+        message="Entry already posted as number {number} of fiscal year {fiscal_year} with other content",
         when=Text(
             "an entry is sent again under the same idempotency key with other content",
             "une écriture est renvoyée sous la même clé d'idempotence avec un autre contenu",

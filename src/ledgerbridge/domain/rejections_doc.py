@@ -45,12 +45,18 @@ PLACEHOLDERS: dict[str, Text] = {
         "le numéro d'écriture que le logiciel comptable a donné à l'écriture lors de sa"
         " première comptabilisation",
     ),
+    "fiscal_year": Text(
+        "the code of the fiscal year of that entry number (numbering starts again in each"
+        " fiscal year)",
+        "le code de l'exercice de ce numéro d'écriture (la numérotation reprend à chaque exercice)",
+    ),
 }
 EXAMPLE_VALUES: dict[str, str] = {
     "year": "2024",
     "kind": "purchase",
     "account": "401000",
     "number": "42",
+    "fiscal_year": "2024",
 }
 
 _TITLE = "# Rejections: codes, messages and fixes"

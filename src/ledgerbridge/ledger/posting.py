@@ -72,7 +72,7 @@ def idempotency_conflict(entry: Entry, key: str, posted: PostedKey) -> CheckResu
         None,
         f"key {key!r} was already posted as entry {posted.number} of fiscal year"
         f" {posted.fiscal_year} with other content; posted entries are never changed",
-        (("number", str(posted.number)),),
+        (("number", str(posted.number)), ("fiscal_year", posted.fiscal_year)),
     )
     return CheckResult(id=entry.id, findings=(finding,))
 
