@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.conftest import Cli
 
@@ -173,6 +176,23 @@ def test_a_batch_for_another_folder_is_malformed(
     assert outcome.json["error"]["problems"][0]["path"] == "folder"
 
 
+def test_a_batch_for_another_folder_names_where_the_expected_folder_comes_from(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text("folder: OTHER\nentries: []\n")
+    checked = cli("ledger", "check", "--setup", setup_file, other)
+    assert checked.code == 2
+    assert "the document is for folder 'OTHER', but the setup is for folder 'ACME'" in checked.err
+    assert "command line" not in checked.err
+    cli("ledger", "apply", "--setup", setup_file)
+    posted = cli("ledger", "post", "ACME", other)
+    assert posted.code == 2
+    assert "the document is for folder 'OTHER', not 'ACME' as named on the command line" in (
+        posted.err
+    )
+
+
 def test_unknown_folder_is_refused_with_exit_1(cli: Cli, entries_file: Path) -> None:
     outcome = cli("ledger", "post", "NOPE", entries_file)
     assert outcome.code == 1
@@ -182,6 +202,43 @@ def test_unknown_folder_is_refused_with_exit_1(cli: Cli, entries_file: Path) -> 
 def test_bad_usage_exits_2(cli: Cli, setup_file: Path) -> None:
     assert cli("ledger", "check", "--setup", setup_file, "missing.json").code == 2
     assert cli("ledger", "nonsense").code == 2
+
+
+def test_a_directory_given_for_a_file_is_said_to_be_one(
+    cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
+) -> None:
+    cli("ledger", "apply", "--setup", setup_file)
+    cases: list[tuple[list[str | Path], str]] = [
+        (["ledger", "check", "--setup", setup_file, tmp_path], "ENTRIES"),
+        (["ledger", "post", "ACME", tmp_path], "ENTRIES"),
+        (["ledger", "check", "--setup", tmp_path, entries_file], "'--setup'"),
+        (["ledger", "apply", "--setup", tmp_path], "'--setup'"),
+    ]
+    for arguments, hint in cases:
+        outcome = cli(*arguments)
+        assert outcome.code == 2, arguments
+        assert f"Invalid value for {hint}: {tmp_path} is a directory, not a file" in outcome.err
+    missing = cli("ledger", "check", "--setup", tmp_path / "nope.json", entries_file)
+    assert missing.code == 2
+    assert f"no such file: {tmp_path / 'nope.json'}" in missing.err
+
+
+def test_a_malformed_batch_from_standard_input_is_named_so(
+    cli: Cli, setup_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"folder":')))
+    outcome = cli("ledger", "check", "--setup", setup_file, "-")
+    assert outcome.code == 2
+    assert outcome.err.startswith("standard input is malformed (1 problem)")
+    assert "/tmp" not in outcome.err
+
+
+@pytest.mark.parametrize("rest", [["--home"], ["--home="], ["--home", "--json"]])
+def test_home_without_its_directory_says_it_needs_a_value(cli: Cli, rest: list[str]) -> None:
+    outcome = cli("ledger", "entries", "ACME", *rest)
+    assert outcome.code == 2
+    assert "Option '--home' needs a value" in outcome.err
+    assert "No such option" not in outcome.err
 
 
 def test_yaml_setup_and_entries_are_read_with_decimals(cli: Cli, tmp_path: Path) -> None:

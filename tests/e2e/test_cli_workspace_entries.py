@@ -24,6 +24,7 @@ LIST_KEYS = [
     "remedy",
     "predicted",
     "entry_number",
+    "fiscal_year",
 ]
 
 
@@ -301,6 +302,24 @@ def test_list_in_text_is_a_table_with_what_to_do_for_a_failed_entry(
     assert "Client ACME: 6 entries" in outcome.err
 
 
+def test_entries_numbered_alike_in_two_fiscal_years_show_their_fiscal_year(
+    workspace: Workspace,
+) -> None:
+    workspace.open_the_link()
+    workspace.import_entries(invoice("in-2025", date="2025-09-10"), invoice("in-2026"))
+    workspace.send_and_post("in-2025", "in-2026")
+    rows = workspace.entries()
+    assert [(rows[name]["entry_number"], rows[name]["fiscal_year"]) for name in rows] == [
+        (1, "2025"),
+        (1, "2026"),
+    ]
+    table = workspace.cli("entries", "list", "ACME").out.splitlines()
+    assert table[1].split()[:4] == ["in-2025", "1", "Synchronized", "2025/1"]
+    assert table[2].split()[:4] == ["in-2026", "1", "Synchronized", "2026/1"]
+    posted = workspace.cli("ledger", "entries", "ACME").out  # the ledger says it the same way
+    assert "2025/1 " in posted and "2026/1 " in posted
+
+
 # -- pre-flight -----------------------------------------------------------------------------
 
 
@@ -392,6 +411,20 @@ def test_verify_by_code_after_a_fix_in_the_ledger_resends_the_entry_as_it_is(
     assert (row["status"], row["revision"], row["entry_number"]) == ("synchronized", 1, 1)
 
 
+def test_verify_by_a_code_no_failed_entry_can_carry_exits_1_naming_the_codes(
+    every_status: Workspace,
+) -> None:
+    outcome = every_status.cli("entries", "verify", "ACME", "--code", "bogus_code")
+    assert outcome.code == 1
+    assert "'bogus_code'" in outcome.err
+    assert "nothing to mark verified" not in outcome.err
+    for code in ("collective_account", "idempotency_conflict", "deposit_refused"):
+        assert code in outcome.err
+    assert every_status.statuses()["sync_failed"] == "sync_failed"
+    refused = every_status.cli("entries", "verify", "ACME", "--code", "bogus_code", "--json")
+    assert refused.json["error"]["code"] == "unknown_rejection_code"
+
+
 @pytest.mark.parametrize("arguments", [[], ["a", "--all"], ["--all", "--code", "x"]])
 def test_verify_needs_exactly_one_way_of_naming_entries(
     workspace: Workspace, arguments: list[str]
@@ -461,6 +494,22 @@ def test_editing_a_synchronized_entry_says_it_is_final(every_status: Workspace) 
     assert "correct it in the ledger with a new entry (a reversal)" in outcome.err
 
 
+def test_a_refusal_reads_right_whatever_the_entrys_status(every_status: Workspace) -> None:
+    outcome = run_verb(every_status, "restore", "sync_failed")
+    assert "Entry sync_failed cannot be restored: its synchronization failed." in outcome.err
+    outcome = run_verb(every_status, "restore", "to_verify")
+    assert "Entry to_verify cannot be restored: it is still to be verified." in outcome.err
+
+
+def test_a_refusals_fix_names_the_real_folder_and_entry(every_status: Workspace) -> None:
+    synchronizing = run_verb(every_status, "exclude", "synchronizing")
+    assert "(`ledgerbridge ledger open ACME`)" in synchronizing.err
+    excluded = run_verb(every_status, "edit", "excluded")
+    assert "(`ledgerbridge entries restore ACME excluded`)" in excluded.err
+    for outcome in (synchronizing, excluded):
+        assert "FOLDER" not in outcome.err and " ID" not in outcome.err
+
+
 def test_an_unknown_entry_exits_1_for_every_verb(workspace: Workspace) -> None:
     workspace.import_entries(invoice("a"))
     for verb in ("verify", "edit", "exclude", "restore", "history"):
@@ -512,6 +561,46 @@ def test_a_malformed_patch_exits_2_and_stores_nothing(workspace: Workspace) -> N
     not_json.write_text("{label: ", encoding="utf-8")
     assert workspace.cli("entries", "edit", "ACME", "inv-1", "--patch", not_json).code == 2
     assert workspace.entries()["inv-1"]["revision"] == 1
+
+
+@pytest.mark.parametrize("text", ['{"lines":', '{"lines": "none"}'])
+def test_a_malformed_patch_from_standard_input_is_named_so_whatever_is_wrong(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    workspace.import_entries(invoice("inv-1"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    outcome = workspace.cli("entries", "edit", "ACME", "inv-1", "--patch", "-")
+    assert outcome.code == 2
+    assert outcome.err.startswith("patch standard input is malformed (1 problem)")
+    assert "/tmp" not in outcome.err and "patch.json" not in outcome.err
+
+
+def test_a_malformed_batch_from_standard_input_is_named_so(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"folder":')))
+    outcome = workspace.cli("entries", "import", "ACME", "-")
+    assert outcome.code == 2
+    assert outcome.err.startswith("standard input is malformed (1 problem)")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "hint"),
+    [
+        (["entries", "import", "ACME", "{dir}"], "ENTRIES"),
+        (["entries", "edit", "ACME", "inv-1", "--patch", "{dir}"], "--patch"),
+        (["client", "connect", "ACME", "--reference", "{dir}"], "'--reference'"),
+    ],
+)
+def test_a_directory_given_for_a_file_is_said_to_be_one(
+    workspace: Workspace, arguments: list[str], hint: str
+) -> None:
+    workspace.import_entries(invoice("inv-1"))
+    directory = str(workspace.tmp)
+    outcome = workspace.cli(*(argument.format(dir=directory) for argument in arguments))
+    assert outcome.code == 2
+    assert f"Invalid value for {hint}: {directory} is a directory, not a file" in outcome.err
+    assert "no such file" not in outcome.err
 
 
 def test_history_json_lists_every_change_with_who_from_to_and_revision(

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ledgerbridge.db import Database
 from ledgerbridge.domain.lifecycle import IllegalTransition, Status
 from ledgerbridge.domain.malformed import MalformedDocument
-from ledgerbridge.workspace.errors import UnknownClient, UnknownEntry
+from ledgerbridge.workspace.errors import UnknownClient, UnknownEntry, UnknownRejectionCode
 from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.tables import entries
 from ledgerbridge.workspace.transitions import Change
@@ -184,6 +184,46 @@ def test_verify_by_code_takes_only_the_failed_entries_of_that_code(
     }
 
 
+def test_verify_by_code_takes_a_refused_deposit_too(
+    workspace: Workspace, database: Database
+) -> None:
+    failed_by_ledger(
+        database, "ACME", "inv-1", "deposit_refused", "Batch b-1 was refused by the relay: x."
+    )
+    changes = workspace.verify_failed_with_code("ACME", "deposit_refused")
+    assert [change.entry_id for change in changes] == ["inv-1"]
+
+
+def test_verify_by_a_code_no_failed_entry_can_carry_is_refused_naming_the_codes(
+    workspace: Workspace, database: Database
+) -> None:
+    failed_by_ledger(database, "ACME", "inv-1", "journal_locked", "The purchase journal is locked")
+    with pytest.raises(UnknownRejectionCode) as refused:
+        workspace.verify_failed_with_code("ACME", "bogus_code")
+    assert "'bogus_code'" in refused.value.message
+    assert refused.value.fix is not None
+    for code in ("object_reference", "analytic_allocation_incorrect", "idempotency_conflict"):
+        assert code in refused.value.fix
+    assert "deposit_refused" in refused.value.fix
+    assert statuses(workspace)["inv-1"] == S.SYNC_FAILED
+
+
+def test_verify_by_a_foreign_ledgers_own_code_carried_by_a_failed_entry_is_taken(
+    workspace: Workspace, database: Database
+) -> None:
+    failed_by_ledger(database, "ACME", "inv-1", "E_PERIOD_CLOSED", "Period closed (GE-4711)")
+
+    changes = workspace.verify_failed_with_code("ACME", "E_PERIOD_CLOSED")
+
+    assert [change.entry_id for change in changes] == ["inv-1"]
+    assert statuses(workspace)["inv-1"] == S.VERIFIED
+
+
+def test_verify_by_code_of_an_unknown_client_says_the_client_first(workspace: Workspace) -> None:
+    with pytest.raises(UnknownClient):
+        workspace.verify_failed_with_code("NOPE", "bogus_code")
+
+
 def test_an_edit_is_a_new_revision_of_the_patched_document_back_to_to_verify(
     workspace: Workspace, database: Database
 ) -> None:
@@ -330,6 +370,7 @@ LIST_KEYS = [
     "remedy",
     "predicted",
     "entry_number",
+    "fiscal_year",
 ]
 
 
@@ -346,6 +387,7 @@ def test_a_list_row_has_exactly_the_fields_of_the_spec(workspace: Workspace) -> 
         "remedy": None,
         "predicted": None,
         "entry_number": None,
+        "fiscal_year": None,
     }
 
 
@@ -409,7 +451,24 @@ def test_a_synchronized_entry_carries_its_entry_number(
 ) -> None:
     force_status(database, "ACME", "inv-1", S.SYNCHRONIZED, entry_number=42, fiscal_year="2026")
     [row] = workspace.list_entries("ACME", [S.SYNCHRONIZED])
-    assert (row.id, row.entry_number) == ("inv-1", 42)
+    assert (row.id, row.entry_number, row.fiscal_year) == ("inv-1", 42, "2026")
+    assert row.ledger_number == "2026/42"
+    assert (row.as_dict()["entry_number"], row.as_dict()["fiscal_year"]) == (42, "2026")
+    assert json.loads(row.as_json()) == row.as_dict()
+
+
+def test_entries_of_two_fiscal_years_numbered_alike_are_told_apart_by_their_fiscal_year(
+    workspace: Workspace, database: Database
+) -> None:
+    force_status(database, "ACME", "inv-1", S.SYNCHRONIZED, entry_number=1, fiscal_year="FY25")
+    force_status(database, "ACME", "inv-2", S.SYNCHRONIZED, entry_number=1, fiscal_year="FY26")
+    rows = workspace.list_entries("ACME", [S.SYNCHRONIZED])
+    assert [json.loads(row.as_json()) for row in rows] == [row.as_dict() for row in rows]
+    assert [(row.id, row.entry_number, row.fiscal_year) for row in rows] == [
+        ("inv-1", 1, "FY25"),
+        ("inv-2", 1, "FY26"),
+    ]
+    assert [row.ledger_number for row in rows] == ["FY25/1", "FY26/1"]
 
 
 def test_the_list_filters_by_one_or_several_statuses(

@@ -33,7 +33,7 @@ ALLOWED = {
 
 @pytest.mark.parametrize(("status", "action"), list(ALLOWED))
 def test_allowed_transition_leads_where_the_spec_says(status: Status, action: Action) -> None:
-    assert next_status("e1", status, action) is ALLOWED[(status, action)]
+    assert next_status("e1", status, action, folder="ACME") is ALLOWED[(status, action)]
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_allowed_transition_leads_where_the_spec_says(status: Status, action: Ac
 )
 def test_every_other_transition_is_refused_with_why_and_fix(status: Status, action: Action) -> None:
     with pytest.raises(IllegalTransition) as refused:
-        next_status("e1", status, action)
+        next_status("e1", status, action, folder="ACME")
     assert "e1" in refused.value.message
     assert refused.value.fix
 
@@ -57,6 +57,57 @@ def test_a_synchronized_entry_is_final() -> None:
 
 def test_a_synchronizing_entry_cannot_be_edited_until_its_result_is_back() -> None:
     with pytest.raises(IllegalTransition, match="synchronizing") as refused:
-        next_status("inv-1", S.SYNCHRONIZING, A.EDIT)
+        next_status("inv-1", S.SYNCHRONIZING, A.EDIT, folder="ACME")
     assert refused.value.fix is not None
     assert "ledger open" in refused.value.fix
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "fix"),
+    [
+        (S.SYNCHRONIZING, A.EXCLUDE, "`ledgerbridge ledger open PAINDOR`"),
+        (S.EXCLUDED, A.EDIT, "`ledgerbridge entries restore PAINDOR c1-objref`"),
+        (S.EXCLUDED, A.VERIFY, "`ledgerbridge entries restore PAINDOR c1-objref`"),
+    ],
+)
+def test_a_fix_names_the_entrys_folder_and_id_so_it_runs_as_written(
+    status: Status, action: Action, fix: str
+) -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_status("c1-objref", status, action, folder="PAINDOR")
+    assert refused.value.fix is not None
+    assert fix in refused.value.fix
+    assert "FOLDER" not in refused.value.fix and " ID" not in refused.value.fix
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (S.TO_VERIFY, "it is still to be verified."),
+        (S.VERIFIED, "it is verified."),
+        (S.SYNC_FAILED, "its synchronization failed."),
+        (S.EXCLUDED, "it is excluded."),
+        (S.SYNCHRONIZING, "it is synchronizing: its batch waits in the relay"),
+        (S.SYNCHRONIZED, "it is synchronized: the ledger posted it"),
+    ],
+)
+def test_why_a_change_is_refused_reads_right_for_every_status(status: Status, said: str) -> None:
+    action = A.RESTORE if status is not S.EXCLUDED else A.SYNC
+    with pytest.raises(IllegalTransition) as refused:
+        next_status("c1-objref", status, action, folder="PAINDOR")
+    assert f"Entry c1-objref cannot be {'restored' if action is A.RESTORE else 'sent'}: {said}" in (
+        refused.value.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [pair for pair in itertools.product(Status, Action) if pair not in ALLOWED],
+)
+def test_no_refusal_says_it_is_followed_by_a_status_as_shown(
+    status: Status, action: Action
+) -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_status("e1", status, action, folder="ACME")
+    for shown in ("to verify", "synchronization failed"):
+        assert f"it is {shown}" not in refused.value.message

@@ -11,7 +11,7 @@ import typer
 from ledgerbridge.cli import client, diagnose, entries, ledger, ledger_link, synchronize
 from ledgerbridge.cli.log_file import ensure_log, prepare_log
 from ledgerbridge.cli.output import emit, is_json, say
-from ledgerbridge.cli.settings import SETTINGS, take_global_options
+from ledgerbridge.cli.settings import SETTINGS, MissingHome, take_global_options
 from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.domain.refusals import Refusal
 
@@ -48,7 +48,13 @@ def _refused(kind: str, message: str, extra: dict[str, object], code: int) -> in
 def run(argv: list[str]) -> int:
     """Run one command line; returns the exit code. Never lets a traceback reach the user."""
     SETTINGS.home, SETTINGS.json, SETTINGS.log_home = None, False, None
-    args = take_global_options(argv)
+    try:
+        args = take_global_options(argv)
+    except MissingHome as missing:  # bad usage, said as the parser says a missing value
+        say(f"Error: {missing}")
+        if is_json():
+            emit({"error": {"code": "usage", "message": str(missing)}})
+        return EXIT_USAGE
     try:
         log_path = prepare_log(SETTINGS.resolved_home)
     except OSError as error:

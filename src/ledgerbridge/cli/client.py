@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ledgerbridge.cli.files import checked_file
 from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.tables import print_table
 from ledgerbridge.cli.wiring import open_workspace
@@ -65,9 +66,7 @@ def connect(
         Path | None,
         typer.Option(
             "--reference",
-            exists=True,
-            dir_okay=False,
-            readable=True,
+            callback=checked_file,
             metavar="FILE",
             help="Accounts and third parties to send to the ledger (JSON or YAML, §4.1 shapes).",
         ),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ledgerbridge.cli.files import check_file, named_input, source_name
 from ledgerbridge.cli.output import emit, file_progress, is_json, say
 from ledgerbridge.cli.tables import print_table
 from ledgerbridge.cli.wiring import open_workspace
@@ -40,11 +41,6 @@ def _write_json_list(name: str, items: Iterable[str]) -> None:
     sys.stdout.write("]}\n")
 
 
-def _existing_file(name: str, hint: str) -> None:
-    if name != "-" and not Path(name).is_file():
-        raise typer.BadParameter(f"no such file: {name}", param_hint=hint)
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -63,11 +59,15 @@ def import_entries(
     ],
 ) -> None:
     """Import a batch into the client's To Verify; ids already there follow §4.2, each reported."""
-    _existing_file(entries, "ENTRIES")
+    check_file(entries, "ENTRIES", stdin=True)
     workspace = open_workspace()
     workspace.refresh_mirror(folder)
     reader = BatchReader(expected_folder=folder)
-    with local_file(entries) as path, file_progress("Importing", _size(path)) as progress:
+    with (
+        named_input(entries),
+        local_file(entries) as path,
+        file_progress("Importing", _size(path)) as progress,
+    ):
         report = workspace.import_entries(
             folder,
             stream_entries(path, reader, progress=progress),
@@ -137,7 +137,7 @@ def _print_rows(rows: Sequence[EntryRow]) -> None:
                 row.id,
                 str(row.revision),
                 row.status.shown_as,
-                str(row.entry_number) if row.entry_number is not None else "",
+                row.ledger_number or "",
                 _verdict(row),
             ]
             for row in rows
@@ -223,17 +223,18 @@ def verify(
     )
 
 
-def _read_patch(name: str) -> tuple[Any, str]:
+def _read_patch(name: str) -> Any:
     """The patch document, from a JSON or YAML file or standard input (`-`)."""
-    if name != "-":
-        _existing_file(name, "--patch")
-        return load_document(Path(name)), name
-    text = sys.stdin.read()
-    suffix = ".json" if text.lstrip().startswith(("{", "[")) else ".yaml"
-    with tempfile.TemporaryDirectory() as directory:
-        spool = Path(directory) / f"patch{suffix}"
-        spool.write_text(text, encoding="utf-8")
-        return load_document(spool), "standard input"
+    check_file(name, "--patch", stdin=True)
+    with named_input(name, "patch"):
+        if name != "-":
+            return load_document(Path(name))
+        text = sys.stdin.read()
+        suffix = ".json" if text.lstrip().startswith(("{", "[")) else ".yaml"
+        with tempfile.TemporaryDirectory() as directory:
+            spool = Path(directory) / f"patch{suffix}"
+            spool.write_text(text, encoding="utf-8")
+            return load_document(spool)
 
 
 @app.command("edit")
@@ -250,8 +251,10 @@ def edit(
     ],
 ) -> None:
     """Correct an entry with a merge patch: a new revision, back to To verify."""
-    document, source = _read_patch(patch)
-    outcome = open_workspace().edit(folder, entry_id, document, source=f"patch {source}")
+    document = _read_patch(patch)
+    outcome = open_workspace().edit(
+        folder, entry_id, document, source=f"patch {source_name(patch)}"
+    )
     if is_json():
         emit({"results": [outcome.as_dict()]})
     say(outcome.describe())

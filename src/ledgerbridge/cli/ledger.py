@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ledgerbridge.cli.files import check_file, checked_file, named_input
 from ledgerbridge.cli.log_file import ensure_log
 from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
 from ledgerbridge.cli.parallel_check import check_batch
@@ -35,9 +36,7 @@ app = typer.Typer(
 
 SetupOption = Annotated[
     Path,
-    typer.Option(
-        "--setup", exists=True, dir_okay=False, readable=True, help="Folder setup (JSON or YAML)."
-    ),
+    typer.Option("--setup", callback=checked_file, help="Folder setup (JSON or YAML)."),
 ]
 EntriesArgument = Annotated[
     str,
@@ -54,11 +53,6 @@ def open_ledger() -> Ledger:
     return Ledger(Database.open(home=SETTINGS.home))
 
 
-def _entries_file(name: str) -> None:
-    if name != "-" and not Path(name).is_file():
-        raise typer.BadParameter(f"no such file: {name}", param_hint="ENTRIES")
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -69,11 +63,11 @@ def _size(path: Path) -> int:
 @app.command("check")
 def check(entries: EntriesArgument, setup: SetupOption) -> None:
     """Run the sage-ge check on a batch against a setup; stores nothing."""
-    _entries_file(entries)
+    check_file(entries, "ENTRIES", stdin=True)
     folder_setup = read_setup(setup)
     index = FolderIndex.of(folder_setup)
     reader = BatchReader(expected_folder=folder_setup.folder, folder_required=True)
-    with local_file(entries) as path, ResultSpool(is_json()) as spool:
+    with named_input(entries), local_file(entries) as path, ResultSpool(is_json()) as spool:
         check_batch(path, reader, index, spool)
         reader.finish(source=entries)
         spool.publish()
@@ -97,10 +91,10 @@ _PROGRESS_EVERY = 1000  # results between two updates of the progress bar, when 
 @app.command("post")
 def post(folder: FolderArgument, entries: EntriesArgument) -> None:
     """Check and post a batch: each entry posted whole or rejected whole, once."""
-    _entries_file(entries)
+    check_file(entries, "ENTRIES", stdin=True)
     ledger = open_ledger()
     reader = BatchReader(expected_folder=folder)
-    with local_file(entries) as path, ResultSpool(is_json()) as spool:
+    with named_input(entries), local_file(entries) as path, ResultSpool(is_json()) as spool:
         size = _size(path)
         forked = size >= FORKED_FROM_BYTES and may_fork()
         with file_progress("Posting", size) as progress:

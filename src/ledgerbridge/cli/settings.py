@@ -24,8 +24,28 @@ class Settings:
 SETTINGS = Settings()
 
 
+class MissingHome(ValueError):
+    """`--home` without its directory: last on the line, empty, or followed by an option."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Option '--home' needs a value: the directory that holds the embedded state"
+            " (--home DIR or --home=DIR; or set LEDGERBRIDGE_HOME)."
+        )
+
+
+def _home(value: str | None) -> Path:
+    # An option where the directory should be is a forgotten value, not a directory's name
+    # (`--home --json` would otherwise make a directory named `--json`).
+    if not value or value.startswith("--"):
+        raise MissingHome
+    return Path(value)
+
+
 def take_global_options(argv: list[str]) -> list[str]:
-    """Pull `--json` and `--home DIR` / `--home=DIR` from anywhere; return the rest."""
+    """Pull `--json` and `--home DIR` / `--home=DIR` from anywhere; return the rest.
+
+    MissingHome when `--home` comes without its directory."""
     rest: list[str] = []
     args = iter(argv)
     for arg in args:
@@ -36,13 +56,9 @@ def take_global_options(argv: list[str]) -> list[str]:
         if arg == "--json":
             SETTINGS.json = True
         elif arg == "--home":
-            value = next(args, None)
-            if value is None:
-                rest.append(arg)  # let the parser report the missing value
-            else:
-                SETTINGS.home = Path(value)
+            SETTINGS.home = _home(next(args, None))
         elif arg.startswith("--home="):
-            SETTINGS.home = Path(arg.removeprefix("--home="))
+            SETTINGS.home = _home(arg.removeprefix("--home="))
         else:
             rest.append(arg)
     return rest

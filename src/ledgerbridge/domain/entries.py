@@ -166,7 +166,8 @@ class BatchReader:
         self, expected_folder: str | None = None, *, folder_required: bool = False
     ) -> None:
         self.expected_folder = expected_folder
-        self.folder_required = folder_required  # `ledger check`: the batch must name the setup's
+        # `ledger check`: the expected folder is the setup's, and the batch must name it.
+        self.folder_required = folder_required
         self.problems: list[Problem] = []
         self.folder: str | None = None
         self._seen_ids: dict[str, int] = {}
@@ -207,12 +208,13 @@ class BatchReader:
             and folder is not None
             and folder != self.expected_folder
         ):
+            named = (
+                f"but the setup is for folder {self.expected_folder!r}"
+                if self.folder_required
+                else f"not {self.expected_folder!r} as named on the command line"
+            )
             self.problems.append(
-                Problem(
-                    "folder",
-                    f"the document is for folder {folder!r}, not {self.expected_folder!r}"
-                    " as named on the command line",
-                )
+                Problem("folder", f"the document is for folder {folder!r}, {named}")
             )
 
     def entry(self, raw: object) -> Entry | None:

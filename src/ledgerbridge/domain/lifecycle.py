@@ -55,20 +55,34 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.EXCLUDED, Action.RESTORE): Status.TO_VERIFY,
 }
 
-_WHY_NOT = {
-    Status.SYNCHRONIZED: "it is synchronized: the ledger posted it, and a posted entry is final",
-    Status.SYNCHRONIZING: "it is synchronizing: its batch waits in the relay, and its result must come back first",
+# What an entry in each status is, as a clause of a sentence ("it is ...").
+_STATE = {
+    Status.TO_VERIFY: "it is still to be verified",
+    Status.VERIFIED: "it is verified",
+    Status.SYNCHRONIZING: "it is synchronizing",
+    Status.SYNCHRONIZED: "it is synchronized",
+    Status.SYNC_FAILED: "its synchronization failed",
     Status.EXCLUDED: "it is excluded",
 }
 
-_FIX_BY_STATUS = {
-    Status.SYNCHRONIZED: "a posted entry is final: correct it in the ledger with a new entry (a reversal)",
-    Status.SYNCHRONIZING: (
-        "wait for its result: open the folder's accounting in the ledger"
-        " (`ledgerbridge ledger open FOLDER`), then try again"
-    ),
-    Status.EXCLUDED: "restore it first (`ledgerbridge entries restore FOLDER ID`)",
+_WHY_NOT = {
+    Status.SYNCHRONIZED: "the ledger posted it, and a posted entry is final",
+    Status.SYNCHRONIZING: "its batch waits in the relay, and its result must come back first",
 }
+
+
+def _fix_by_status(status: Status, folder: str, entry_id: str) -> str | None:
+    if status is Status.SYNCHRONIZED:
+        return "a posted entry is final: correct it in the ledger with a new entry (a reversal)"
+    if status is Status.SYNCHRONIZING:
+        return (
+            "wait for its result: open the folder's accounting in the ledger"
+            f" (`ledgerbridge ledger open {folder}`), then try again"
+        )
+    if status is Status.EXCLUDED:
+        return f"restore it first (`ledgerbridge entries restore {folder} {entry_id}`)"
+    return None
+
 
 _FIX_BY_ACTION = {
     Action.VERIFY: "only entries to verify or whose synchronization failed can be marked verified",
@@ -84,11 +98,12 @@ _FIX_BY_ACTION = {
 class IllegalTransition(Refusal):
     code = "illegal_transition"
 
-    def __init__(self, entry_id: str, status: Status, action: Action) -> None:
-        why = _WHY_NOT.get(status, f"it is {status.shown_as.lower()}")
-        fix = _FIX_BY_STATUS.get(status, _FIX_BY_ACTION[action])
+    def __init__(self, entry_id: str, status: Status, action: Action, *, folder: str) -> None:
+        why = _STATE[status] + (f": {_WHY_NOT[status]}" if status in _WHY_NOT else "")
+        fix = _fix_by_status(status, folder, entry_id) or _FIX_BY_ACTION[action]
         super().__init__(f"Entry {entry_id} cannot be {_PAST[action]}: {why}.", fix=fix + ".")
         self.entry_id, self.status, self.action = entry_id, status, action
+        self.folder = folder
 
 
 _PAST = {
@@ -102,9 +117,10 @@ _PAST = {
 }
 
 
-def next_status(entry_id: str, status: Status, action: Action) -> Status:
-    """The status after `action`, or IllegalTransition saying why not and what to do."""
+def next_status(entry_id: str, status: Status, action: Action, *, folder: str) -> Status:
+    """The status after `action`, or IllegalTransition saying why not and what to do (its
+    fix names the entry's `folder` and id, so that it can be run as written)."""
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
-        raise IllegalTransition(entry_id, status, action) from None
+        raise IllegalTransition(entry_id, status, action, folder=folder) from None

@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge.connectors.base import DepositRefused
+from ledgerbridge.domain.catalogue import CATALOGUE
 from ledgerbridge.domain.entries import Entry, parse_entry
 from ledgerbridge.domain.fingerprint import fingerprint
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
@@ -22,7 +24,7 @@ from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.merge_patch import merge_patch
 from ledgerbridge.domain.remedies import Remedy, remedy_for
 from ledgerbridge.workspace.clients import require_client
-from ledgerbridge.workspace.errors import UnknownEntry
+from ledgerbridge.workspace.errors import UnknownEntry, UnknownRejectionCode
 from ledgerbridge.workspace.mirror import (
     PREDICTED_STATUSES,
     Preflight,
@@ -42,6 +44,9 @@ from ledgerbridge.workspace.transitions import (
 )
 
 ACCOUNTANT = "accountant"
+# The codes a failed entry can carry: the ledger's rejections (the catalogue's), and a
+# batch the relay refused for good.
+FAILURE_CODES = (*CATALOGUE, DepositRefused.code)
 _LOOKUP = 500
 # Past this many entries to read whole, one scan of the client beats lookups by id.
 _SCAN_FROM = 5000
@@ -59,7 +64,17 @@ class EntryRow:
     findings: tuple[Mapping[str, Any], ...]
     remedy: Remedy | None  # for a failed entry, or one the pre-flight predicts will fail
     predicted: Mapping[str, Any] | None  # the pre-flight's rejection: code, message, findings
-    entry_number: int | None
+    entry_number: int | None  # once synchronized; numbering restarts with each fiscal year
+    fiscal_year: str | None  # the code of the fiscal year the ledger numbered it in
+
+    @property
+    def ledger_number(self) -> str | None:
+        """The entry number as the ledger shows it: `FY25/1`, fiscal year then number."""
+        if self.entry_number is None:
+            return None
+        if self.fiscal_year is None:
+            return str(self.entry_number)
+        return f"{self.fiscal_year}/{self.entry_number}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +87,7 @@ class EntryRow:
             "remedy": self.remedy.as_dict() if self.remedy is not None else None,
             "predicted": dict(self.predicted) if self.predicted is not None else None,
             "entry_number": self.entry_number,
+            "fiscal_year": self.fiscal_year,
         }
 
     def as_json(self) -> str:
@@ -80,10 +96,14 @@ class EntryRow:
         if self.findings or self.remedy is not None or self.predicted is not None or self.code:
             return json.dumps(self.as_dict(), ensure_ascii=False)
         number = "null" if self.entry_number is None else str(self.entry_number)
+        year = (
+            "null" if self.fiscal_year is None else json.dumps(self.fiscal_year, ensure_ascii=False)
+        )
         return (
             f'{{"id": {json.dumps(self.id, ensure_ascii=False)}, "revision": {self.revision},'
             f' "status": "{self.status.value}", "code": null, "message": null, "findings": [],'
-            f' "remedy": null, "predicted": null, "entry_number": {number}}}'
+            f' "remedy": null, "predicted": null, "entry_number": {number},'
+            f' "fiscal_year": {year}}}'
         )
 
 
@@ -152,6 +172,7 @@ def list_entries(
         entries.c.message,
         entries.c.findings,
         entries.c.entry_number,
+        entries.c.fiscal_year,
         entries.c.predicted,
         entries.c.predicted_against,
     ).where(entries.c.client == folder)
@@ -228,6 +249,7 @@ def _entry_row(
         remedy = remedy_for(
             predicted["code"], predicted["message"], predicted["findings"], index, entry
         )
+    synchronized = status is Status.SYNCHRONIZED
     return EntryRow(
         id=row.entry_id,
         revision=row.revision,
@@ -237,7 +259,8 @@ def _entry_row(
         findings=findings,
         remedy=remedy,
         predicted=predicted,
-        entry_number=row.entry_number if status is Status.SYNCHRONIZED else None,
+        entry_number=row.entry_number if synchronized else None,
+        fiscal_year=row.fiscal_year if synchronized else None,
     )
 
 
@@ -305,13 +328,18 @@ def verify_all(connection: Connection, folder: str, at: datetime) -> list[Change
 def verify_failed_with_code(
     connection: Connection, folder: str, code: str, at: datetime
 ) -> list[Change]:
-    """Mark verified every sync_failed entry rejected with `code` (after a fix in the ledger)."""
+    """Mark verified every sync_failed entry rejected with `code` (after a fix in the ledger);
+    a code that is neither a known one nor carried by a failed entry of the client (a
+    foreign ledger's own code) is refused: a typo would otherwise mark nothing."""
+    require_client(connection, folder)
     states = _states_where(
         connection,
         folder,
         entries.c.status == Status.SYNC_FAILED.value,
         entries.c.code == code,
     )
+    if not states and code not in FAILURE_CODES:
+        raise UnknownRejectionCode(folder, code, FAILURE_CODES)
     return apply_action(
         connection,
         folder,
@@ -383,7 +411,7 @@ def edit(
     if row is None:
         raise UnknownEntry(folder, entry_id)
     status = Status(row.status)
-    next_status(entry_id, status, Action.EDIT)  # refused before the patch is even read
+    next_status(entry_id, status, Action.EDIT, folder=folder)  # refused before the patch is read
     entry = patched_entry(merge_patch(json.loads(row.content), patch), entry_id, source=source)
     entry_print = fingerprint(entry)
     if entry_print == row.fingerprint:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ledgerbridge.domain.refusals import NotFound, Refusal
 
 
@@ -56,4 +58,18 @@ class UnknownLedgerFolder(NotFound):
             f"Cannot connect client {folder}: the ledger has no folder {folder!r}.",
             fix="Check the folder code, or create the folder in the ledger first"
             " (`ledgerbridge ledger apply --setup FILE`), then connect the client again.",
+        )
+
+
+class UnknownRejectionCode(Refusal):
+    code = "unknown_rejection_code"
+    http_status = 422  # a value no failed entry can carry, not a state of the client
+
+    def __init__(self, folder: str, code: str, known: Sequence[str]) -> None:
+        super().__init__(
+            f"Cannot mark verified the failed entries of client {folder} with code {code!r}:"
+            " no rejection has that code, and no failed entry of the client carries it.",
+            fix=f"Name one of the codes a failed entry can carry: {', '.join(known)}"
+            f" (`ledgerbridge entries list {folder} --status sync_failed` shows each failed"
+            " entry's code).",
         )

@@ -134,7 +134,13 @@ def apply_action(
     `values` are further columns set on every moved entry (e.g. the batch id of a sync).
     """
     changes = [
-        Change(entry_id, revision, status, next_status(entry_id, status, action), message)
+        Change(
+            entry_id,
+            revision,
+            status,
+            next_status(entry_id, status, action, folder=client),
+            message,
+        )
         for entry_id, (status, revision) in states.items()
     ]
     by_target: dict[Status, list[str]] = {}
@@ -189,7 +195,7 @@ def revise(
             item.entry_id,
             item.revision,
             item.status,
-            next_status(item.entry_id, item.status, Action.EDIT),
+            next_status(item.entry_id, item.status, Action.EDIT, folder=client),
             f"{note}: revision {item.revision}",
         )
         for item in new_revisions
