@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 
 import msgspec
 
 from ledgerbridge.domain.entries import BATCH_FIELDS, BatchReader, Entry
-from ledgerbridge.domain.malformed import MalformedDocument, Problem
+from ledgerbridge.domain.malformed import MalformedDocument, Problem, join_path
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
 
 if TYPE_CHECKING:
@@ -40,13 +40,57 @@ BatchText = bytes | mmap.mmap  # a JSON batch, read or mapped
 # and a short command's time is mostly its start.
 
 
+class _YamlLoader(Protocol):
+    given_twice: list[tuple[int, Problem]]  # (where the key is written, the problem)
+
+    def get_single_data(self) -> Any: ...
+
+    def dispose(self) -> None: ...
+
+
 @cache
-def _decimal_loader() -> type[yaml.SafeLoader]:
-    """YAML for money: floats read as Decimal from their text, timestamps kept as text."""
+def _decimal_loader() -> Callable[[BinaryIO], _YamlLoader]:
+    """YAML for money: floats read as Decimal from their text, timestamps kept as text; and a
+    mapping's key given twice noted by its path (the document keeps its last value)."""
     import yaml
 
+    def path_part(index: yaml.Node | int | None) -> int | str | None:
+        """What a node composed under `index` adds to the path: its position, its key's text."""
+        if index is None or isinstance(index, int):
+            return index
+        return str(index.value) if isinstance(index, yaml.ScalarNode) else "?"
+
     class DecimalLoader(yaml.SafeLoader):
-        pass
+        # Keys given twice are found as the document is composed into nodes: the path of
+        # each node is known there, and no merge (`<<`) has yet added keys of its own.
+        def __init__(self, stream: BinaryIO) -> None:
+            super().__init__(stream)
+            self.given_twice: list[tuple[int, Problem]] = []
+            self._path: list[int | str] = []  # where the node being composed is
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+            # `index`: a mapping's value is composed under its key's node, a sequence's item
+            # by its position; a key, or the document itself, under None.
+            part = path_part(index)
+            if part is None:
+                return super().compose_node(parent, index)
+            self._path.append(part)
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._path.pop()
+
+        def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+            node = super().compose_mapping_node(anchor)
+            seen: set[tuple[str, str]] = set()
+            for key, _ in node.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    continue
+                if (key.tag, key.value) in seen:
+                    path = join_path("", (*self._path, key.value))
+                    self.given_twice.append((key.start_mark.index, Problem(path, "given twice")))
+                seen.add((key.tag, key.value))
+            return node
 
     def decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
         text = str(loader.construct_scalar(node))
@@ -67,25 +111,80 @@ def is_yaml(path: Path) -> bool:
     return path.suffix.lower() in {".yaml", ".yml"}
 
 
-def _load_yaml(path: Path) -> Any:
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A small document as plain Python values, and a problem for each key given twice in
+    it (`<path>.<key>: given twice`), in the order written; the key's last value is kept."""
+
+    value: Any
+    given_twice: list[Problem]
+
+
+def _load_yaml(path: Path) -> LoadedDocument:
     import yaml
 
     try:
         with path.open("rb") as stream:
-            return yaml.load(stream, Loader=_decimal_loader())  # a SafeLoader subclass
+            loader = _decimal_loader()(stream)  # a SafeLoader subclass
+            try:
+                value = loader.get_single_data()
+            finally:
+                loader.dispose()
     except yaml.YAMLError as error:
         raise MalformedDocument(
             [Problem("", f"not valid YAML: {error}")], source=str(path)
         ) from None
+    written = sorted(loader.given_twice, key=lambda twice: twice[0])
+    return LoadedDocument(value, [problem for _, problem in written])
 
 
-def load_document(path: Path) -> Any:
-    """A whole small document (a setup, a patch) as plain Python values."""
+def _load_json(stream: BinaryIO) -> LoadedDocument:
+    twice: list[tuple[dict[str, Any], str]] = []  # (the object, a key given twice in it)
+
+    def noting_keys_given_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        if len(value) < len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    twice.append((value, key))
+                seen.add(key)
+        return value
+
+    value = json.load(stream, parse_float=Decimal, object_pairs_hook=noting_keys_given_twice)
+    return LoadedDocument(value, _located(value, twice) if twice else [])
+
+
+def _located(document: Any, twice: list[tuple[dict[str, Any], str]]) -> list[Problem]:
+    """The problems of keys given twice, each object found in the document by its identity
+    (the objects are kept alive in `twice`, so no other can take their identity)."""
+    keys: dict[int, list[str]] = {}
+    for value, key in twice:
+        keys.setdefault(id(value), []).append(key)
+    problems = []
+    pending: list[tuple[str, Any]] = [("", document)]
+    while pending:  # depth first, in the order written
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            problems += [
+                Problem(join_path(path, [key]), "given twice") for key in keys.get(id(value), [])
+            ]
+            items = [(join_path(path, [key]), item) for key, item in value.items()]
+        elif isinstance(value, list):
+            items = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+        else:
+            continue
+        pending += reversed(items)
+    return problems
+
+
+def load(path: Path) -> LoadedDocument:
+    """A whole small document (a setup, a patch), with its keys given twice."""
     try:
         if is_yaml(path):
             return _load_yaml(path)
         with path.open("rb") as stream:
-            return json.load(stream, parse_float=Decimal)
+            return _load_json(stream)
     except json.JSONDecodeError as error:
         raise MalformedDocument(
             [
@@ -101,8 +200,39 @@ def load_document(path: Path) -> Any:
         ) from None
 
 
+def load_document(path: Path) -> Any:
+    """A whole small document (a setup, a patch) as plain Python values.
+
+    A key given twice refuses it (MalformedDocument): `read_document` lists those problems
+    with the others that reading the document finds.
+    """
+    loaded = load(path)
+    if loaded.given_twice:
+        raise MalformedDocument(loaded.given_twice, source=str(path))
+    return loaded.value
+
+
+Read = TypeVar("Read")
+
+
+def read_document(path: Path, parse: Callable[[Any], Read]) -> Read:
+    """A small document read by `parse` (which raises MalformedDocument for what is wrong);
+    a key given twice is a problem listed first, with the others."""
+    loaded = load(path)
+    try:
+        value = parse(loaded.value)
+    except MalformedDocument as malformed:
+        if not loaded.given_twice:
+            raise
+        problems = [*loaded.given_twice, *malformed.problems]
+        raise MalformedDocument(problems, source=malformed.source) from None
+    if loaded.given_twice:
+        raise MalformedDocument(loaded.given_twice, source=str(path))
+    return value
+
+
 def read_setup(path: Path) -> FolderSetup:
-    return parse_setup(load_document(path), source=str(path))
+    return read_document(path, lambda raw: parse_setup(raw, source=str(path)))
 
 
 _PROGRESS_EVERY = 4096  # entries between two progress reports
@@ -348,7 +478,9 @@ def stream_entries(
     source = str(path)
     if is_yaml(path):
         with refused_if_not_utf8(source):
-            yield from _yaml_entries(load_document(path), reader)
+            loaded = load(path)
+            reader.problems.extend(loaded.given_twice)
+            yield from _yaml_entries(loaded.value, reader)
         return
     data = path.read_bytes()
     items = json_batch(data, reader, source)

@@ -13,7 +13,7 @@ from ledgerbridge.cli.files import checked_file
 from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.tables import print_table
 from ledgerbridge.cli.wiring import open_workspace
-from ledgerbridge.documents import load_document
+from ledgerbridge.documents import read_document
 from ledgerbridge.domain.clock import local_time
 
 app = typer.Typer(
@@ -78,7 +78,9 @@ def connect(
     from ledgerbridge.workspace.clients import parse_reference
 
     data = (
-        parse_reference(load_document(reference), folder=folder, source=str(reference))
+        read_document(
+            reference, lambda raw: parse_reference(raw, folder=folder, source=str(reference))
+        )
         if reference is not None
         else None
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+Location = tuple[int | str, ...]  # a value's place in a document: ("fiscal_years", 0, "end")
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

@@ -10,9 +10,11 @@ whose documents read cleanly never loads pydantic.
 from __future__ import annotations
 
 import re
+import types
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from enum import Enum
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -26,18 +28,28 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ledgerbridge.domain.malformed import MalformedDocument, Problem, join_path
+from ledgerbridge.domain.malformed import Location, MalformedDocument, Problem, join_path
 from ledgerbridge.domain.values import AmountError, checked_amount, format_amount
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Refusal(MalformedDocument):
-    """A document the schema refuses; `sections` names its top-level fields that failed."""
+    """A document the schema refuses.
 
-    def __init__(self, problems: list[Problem], sections: frozenset[str]) -> None:
+    `unreadable` locates the values it could not read (wrong, or required and missing);
+    `unknown_fields` the fields it does not know, whose leaving out reads the rest.
+    """
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        unreadable: frozenset[Location],
+        unknown_fields: frozenset[Location],
+    ) -> None:
         super().__init__(problems)
-        self.sections = sections
+        self.unreadable = unreadable
+        self.unknown_fields = unknown_fields
 
 
 def read(
@@ -50,8 +62,11 @@ def read(
     try:
         model = shape.model_validate(raw)
     except ValidationError as error:
-        sections = frozenset(str(item["loc"][0]) for item in error.errors() if item["loc"])
-        raise Refusal(problems_from_validation(error, prefix), sections) from None
+        errors = error.errors(include_url=False)
+        unknown = frozenset(item["loc"] for item in errors if item["type"] == "extra_forbidden")
+        unreadable = frozenset(item["loc"] for item in errors) - unknown
+        problems = problems_from_validation(error, prefix, shape)
+        raise Refusal(problems, unreadable, unknown) from None
     values: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=exclude_none)
     return values
 
@@ -69,8 +84,8 @@ _PLAIN_MESSAGES = {
     "int_parsing": "expected a whole number",
     "string_too_short": "must not be empty",
     "greater_than": "must be greater than {gt}",
-    "literal_error": None,  # pydantic's own text names the allowed values
 }
+_ONE_OF = {"literal_error", "enum"}  # said with the values the field allows
 _WITHOUT_VALUE = {"missing", "extra_forbidden", "string_too_short"}
 
 
@@ -88,13 +103,74 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def problems_from_validation(error: ValidationError, prefix: str = "") -> list[Problem]:
-    """Turn pydantic's errors into problems with readable paths and messages."""
+def _written(value: object) -> str:
+    """A value as a document writes it, for a message saying what was given."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return _describe(value)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _field_type(annotation: Any) -> Any:
+    """The type an annotation reads, without its constraints and without `| None`."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            kinds = [kind for kind in get_args(annotation) if kind is not type(None)]
+            if len(kinds) != 1:
+                return annotation
+            annotation = kinds[0]
+        else:
+            return annotation
+
+
+def allowed_values(shape: type[BaseModel], location: Location) -> tuple[object, ...] | None:
+    """The values the Literal or Enum field at `location` of `shape` allows; None for any
+    other field."""
+    annotation: Any = shape
+    for part in location:
+        annotation = _field_type(annotation)
+        if isinstance(part, int):
+            if get_origin(annotation) is not list:
+                return None
+            annotation = get_args(annotation)[0]
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = {info.alias or name: info for name, info in annotation.model_fields.items()}
+            if part not in fields:
+                return None
+            annotation = fields[part].annotation
+        else:
+            return None
+    annotation = _field_type(annotation)
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return tuple(member.value for member in annotation)
+    return None
+
+
+def problems_from_validation(
+    error: ValidationError, prefix: str = "", shape: type[BaseModel] | None = None
+) -> list[Problem]:
+    """Turn pydantic's errors into problems with readable paths and messages.
+
+    `shape` is the model that was validated: an enumerated field's problem names the values
+    it allows, in the order the shape declares them.
+    """
     problems = []
     for item in error.errors(include_url=False):
         kind = item["type"]
         message = _PLAIN_MESSAGES.get(kind)
-        if message is not None:
+        allowed = allowed_values(shape, item["loc"]) if shape and kind in _ONE_OF else None
+        if allowed:
+            names = ", ".join(str(value) for value in allowed)
+            message = f"must be one of: {names} (got {_written(item.get('input'))})"
+        elif message is not None:
             message = message.format(**item.get("ctx", {}))
             if kind not in _WITHOUT_VALUE:
                 message = f"{message}, got {_describe(item.get('input'))}"

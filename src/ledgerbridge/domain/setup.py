@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
-from ledgerbridge.domain.malformed import MalformedDocument, Problem
+from ledgerbridge.domain.malformed import Location, MalformedDocument, Problem, join_path
+from ledgerbridge.domain.readable import what_could_be_read
 
 Code = Annotated[str, msgspec.Meta(min_length=1)]
 _SIREN = re.compile(r"^\d{9}$")
@@ -139,38 +140,57 @@ def read_value(kind: type[ValueT], raw: object, prefix: str = "") -> ValueT:
     return msgspec.convert(schema.read(shape, raw, prefix), kind)
 
 
-def _duplicates(items: Sequence[object], key: str, where: str) -> list[Problem]:
+def _was_read(unreadable: Collection[Location], *location: int | str) -> bool:
+    """Whether the value at `location` was read from the document, and what holds it too."""
+    return not unreadable or not any(
+        location[:end] in unreadable for end in range(1, len(location) + 1)
+    )
+
+
+def _duplicates(
+    items: Sequence[object], key: str, where: Location, unreadable: Collection[Location]
+) -> list[Problem]:
     problems = []
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
+        if not _was_read(unreadable, *where, index, key):
+            continue
         value = getattr(item, key)
         first = seen.setdefault(value, index)
         if first != index:
             problems.append(
                 Problem(
-                    f"{where}[{index}].{key}", f"duplicate {key} {value!r} (also {where}[{first}])"
+                    join_path("", (*where, index, key)),
+                    f"duplicate {key} {value!r} (also {join_path('', (*where, first))})",
                 )
             )
     return problems
 
 
 def consistency_problems(
-    setup: FolderSetup, ill_typed: frozenset[str] = frozenset()
+    setup: FolderSetup, unreadable: Collection[Location] = frozenset()
 ) -> list[Problem]:
     """What a well-typed setup can still get wrong: duplicates, reversed or overlapping dates.
 
-    `ill_typed` names the sections that failed validation (left at their defaults here), so
-    that checks needing them are skipped rather than reported wrongly.
+    `unreadable` locates the values the document's reading refused (the setup holds a
+    default or a stand-in there), so that no check that needs one of them is made: each
+    was reported already, and what follows from it would be wrong.
     """
     problems: list[Problem] = []
     if setup.siren is not None and not _SIREN.match(setup.siren):
         problems.append(Problem("siren", f"a SIREN is 9 digits, got {setup.siren!r}"))
-    problems += _duplicates(setup.fiscal_years, "code", "fiscal_years")
-    problems += _duplicates(setup.journals, "code", "journals")
-    problems += _duplicates(setup.accounts, "number", "accounts")
-    problems += _duplicates(setup.third_parties, "code", "third_parties")
-    problems += _duplicates(setup.analytics.axes, "code", "analytics.axes")
-    for index, year in enumerate(setup.fiscal_years):
+    problems += _duplicates(setup.fiscal_years, "code", ("fiscal_years",), unreadable)
+    problems += _duplicates(setup.journals, "code", ("journals",), unreadable)
+    problems += _duplicates(setup.accounts, "number", ("accounts",), unreadable)
+    problems += _duplicates(setup.third_parties, "code", ("third_parties",), unreadable)
+    problems += _duplicates(setup.analytics.axes, "code", ("analytics", "axes"), unreadable)
+    dated = [
+        (index, year)
+        for index, year in enumerate(setup.fiscal_years)
+        if _was_read(unreadable, "fiscal_years", index, "start")
+        and _was_read(unreadable, "fiscal_years", index, "end")
+    ]
+    for index, year in dated:
         if year.start > year.end:
             problems.append(
                 Problem(
@@ -178,19 +198,35 @@ def consistency_problems(
                     f"ends on {year.end}, before it starts on {year.start}",
                 )
             )
-    ordered = sorted(enumerate(setup.fiscal_years), key=lambda pair: pair[1].start)
-    for (_, before), (index, after) in itertools.pairwise(ordered):
+
+    def named(index: int, year: FiscalYear) -> str:
+        if _was_read(unreadable, "fiscal_years", index, "code"):
+            return f"fiscal year {year.code}"
+        return f"fiscal year fiscal_years[{index}]"
+
+    ordered = sorted(dated, key=lambda pair: pair[1].start)
+    for (first, before), (index, after) in itertools.pairwise(ordered):
         if after.start <= before.end:
             problems.append(
                 Problem(
                     f"fiscal_years[{index}].start",
-                    f"fiscal year {after.code} starts on {after.start}, inside fiscal year"
-                    f" {before.code} ({before.start} to {before.end}); fiscal years cannot overlap",
+                    f"{named(index, after)} starts on {after.start}, inside"
+                    f" {named(first, before)} ({before.start} to {before.end});"
+                    " fiscal years cannot overlap",
                 )
             )
     accounts = {account.number for account in setup.accounts}
+    # An account whose number could not be read may be the one a third party names.
+    numbers_read = not any(
+        location[:1] == ("accounts",) and location[2:3] in {(), ("number",)}
+        for location in unreadable
+    )
     for index, party in enumerate(setup.third_parties):
-        if "accounts" not in ill_typed and party.account not in accounts:
+        if (
+            party.account not in accounts
+            and numbers_read
+            and _was_read(unreadable, "third_parties", index, "account")
+        ):
             problems.append(
                 Problem(
                     f"third_parties[{index}].account",
@@ -200,6 +236,8 @@ def consistency_problems(
     for index, axis in enumerate(setup.analytics.axes):
         seen: set[str] = set()
         for position, section in enumerate(axis.sections):
+            if not _was_read(unreadable, "analytics", "axes", index, "sections", position):
+                continue
             if section in seen:
                 problems.append(
                     Problem(
@@ -209,7 +247,11 @@ def consistency_problems(
                 )
             seen.add(section)
     for index, period in enumerate(setup.import_cursor.locked_periods):
-        if period.start > period.end:
+        if (
+            period.start > period.end
+            and _was_read(unreadable, "import_cursor", "locked_periods", index, "from")
+            and _was_read(unreadable, "import_cursor", "locked_periods", index, "to")
+        ):
             problems.append(
                 Problem(
                     f"import_cursor.locked_periods[{index}].to",
@@ -225,7 +267,7 @@ def parse_setup(raw: object, *, source: str = "setup document") -> FolderSetup:
         setup = read_value(FolderSetup, raw)
     except MalformedDocument as malformed:
         problems = list(malformed.problems)
-        problems += _problems_of_the_well_typed_sections(raw, malformed)
+        problems += _problems_of_what_could_be_read(raw, malformed)
         raise MalformedDocument(problems, source=source) from None
     problems = consistency_problems(setup)
     if problems:
@@ -233,22 +275,20 @@ def parse_setup(raw: object, *, source: str = "setup document") -> FolderSetup:
     return setup
 
 
-def _problems_of_the_well_typed_sections(raw: object, refused: MalformedDocument) -> list[Problem]:
-    """Consistency problems of the sections that did validate, so one round lists them all."""
+def _problems_of_what_could_be_read(raw: object, refused: MalformedDocument) -> list[Problem]:
+    """Consistency problems among the values the schema could read, so one round lists them all.
+
+    The document is read again with each value the schema refused put back to its default,
+    or to a stand-in of its type when it has none, and its unknown fields left out
+    (`what_could_be_read`); the checks then pass over what was put back.
+    """
     from ledgerbridge.domain.schema import Refusal
 
     if not isinstance(raw, dict) or not isinstance(refused, Refusal):
         return []
-    ill_typed = refused.sections
-    sections = {field.encode_name for field in msgspec.structs.fields(FolderSetup)}
-    well_typed = {
-        key: value for key, value in raw.items() if key in sections and key not in ill_typed
-    }
-    well_typed.setdefault("folder", "?")
-    if "folder" in ill_typed:
-        well_typed["folder"] = "?"
+    readable = what_could_be_read(FolderSetup, raw, refused.unreadable, refused.unknown_fields)
     try:
-        partial = read_value(FolderSetup, well_typed)
+        partial = read_value(FolderSetup, readable)
     except MalformedDocument:
         return []
-    return consistency_problems(partial, ill_typed)
+    return consistency_problems(partial, refused.unreadable)
