@@ -178,13 +178,35 @@ def _located(document: Any, twice: list[tuple[dict[str, Any], str]]) -> list[Pro
     return problems
 
 
+# A setup, a reference, a patch or a YAML batch goes a few levels deep; far deeper is no such
+# document, and reading it on would exhaust the interpreter's stack.
+MAX_DEPTH = 64
+
+
+def _too_deep(document: Any) -> bool:
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            pending += [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, list):
+            pending += [(item, depth + 1) for item in value]
+    return False
+
+
 def load(path: Path) -> LoadedDocument:
     """A whole small document (a setup, a patch), with its keys given twice."""
     try:
         if is_yaml(path):
-            return _load_yaml(path)
-        with path.open("rb") as stream:
-            return _load_json(stream)
+            loaded = _load_yaml(path)
+        else:
+            with path.open("rb") as stream:
+                loaded = _load_json(stream)
+        if _too_deep(loaded.value):
+            raise RecursionError
+        return loaded
     except json.JSONDecodeError as error:
         raise MalformedDocument(
             [
@@ -198,6 +220,9 @@ def load(path: Path) -> LoadedDocument:
         raise MalformedDocument(
             [Problem("", f"not UTF-8 text: {error.reason}")], source=str(path)
         ) from None
+    except RecursionError:
+        deep = f"nested more than {MAX_DEPTH} levels deep, deeper than any document read here"
+        raise MalformedDocument([Problem("", deep)], source=str(path)) from None
 
 
 def load_document(path: Path) -> Any:

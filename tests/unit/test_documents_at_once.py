@@ -530,3 +530,34 @@ def test_every_enumerated_field_of_a_setup_or_an_entry_names_its_values_when_wro
             assert [str(problem) for problem in refused.value.problems] == [f"{path}: {expected}"]
             checked += 1
     assert checked >= 2  # the statuses of fiscal years and journals, at least
+
+
+@pytest.mark.parametrize("depth", [65, 900, 5_000])
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_a_document_nested_far_too_deep_is_malformed_not_a_crash(
+    tmp_path: Path, depth: int, suffix: str
+) -> None:
+    path = tmp_path / f"setup{suffix}"
+    nested = "[" * depth + "]" * depth
+    path.write_text(
+        f'{{"folder": "X", "name": {nested}}}'
+        if suffix == ".json"
+        else f"folder: X\nname: {nested}"
+    )
+
+    with pytest.raises(MalformedDocument) as refused:
+        read_setup(path)
+
+    assert [problem.message for problem in refused.value.problems] == [
+        "nested more than 64 levels deep, deeper than any document read here"
+    ]
+
+
+def test_a_document_as_deep_as_allowed_is_read_on(tmp_path: Path) -> None:
+    path = tmp_path / "setup.json"
+    path.write_text('{"folder": "X", "name": ' + "[" * 63 + "]" * 63 + "}")
+
+    with pytest.raises(MalformedDocument) as refused:
+        read_setup(path)
+
+    assert [problem.path for problem in refused.value.problems][:1] == ["name"]
