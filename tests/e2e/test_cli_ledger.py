@@ -204,6 +204,22 @@ def test_bad_usage_exits_2(cli: Cli, setup_file: Path) -> None:
     assert cli("ledger", "nonsense").code == 2
 
 
+@pytest.mark.parametrize("group", [[], ["ledger"], ["client"], ["entries"]])
+def test_json_without_a_verb_writes_only_the_error_on_stdout_and_the_help_on_stderr(
+    cli: Cli, group: list[str]
+) -> None:
+    outcome = cli(*group, "--json")
+    assert outcome.code == 2
+    assert outcome.json == {"error": {"code": "usage", "message": "Missing command."}}
+    assert f"Usage: {' '.join(['ledgerbridge', *group])} [OPTIONS] COMMAND" in outcome.err
+
+
+def test_without_json_a_group_without_a_verb_prints_its_help(cli: Cli) -> None:
+    outcome = cli("entries")
+    assert outcome.code == 2
+    assert "Usage: ledgerbridge entries [OPTIONS] COMMAND" in outcome.out
+
+
 def test_a_directory_given_for_a_file_is_said_to_be_one(
     cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
 ) -> None:
@@ -268,6 +284,30 @@ def test_export_fec_writes_the_file_named_after_siren_and_year_end(
     assert rows[0].split("|")[:4] == ["JournalCode", "JournalLib", "EcritureNum", "EcritureDate"]
     assert len(rows) == 1 + 3
     assert rows[1].split("|")[11] == "100,00"
+
+
+def test_counts_of_one_are_said_in_the_singular(
+    cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
+) -> None:
+    document = json.loads(entries_file.read_text(encoding="utf-8"))
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({**document, "entries": document["entries"][:1]}), encoding="utf-8")
+
+    checked = cli("ledger", "check", "--setup", setup_file, one)
+    applied = cli("ledger", "apply", "--setup", setup_file)
+    cli("ledger", "post", "ACME", one)
+    listed = cli("ledger", "entries", "ACME")
+    streamed = cli("ledger", "export-fec", "ACME", "-o", "-")
+    written = cli("ledger", "export-fec", "ACME")
+
+    assert "Checked 1 entry: 1 accepted, 0 rejected." in checked.err
+    assert (
+        "folder ACME created (2 fiscal years, 2 journals, 4 accounts, 1 third party,"
+        " 1 analytic axis)" in applied.err
+    )
+    assert "Folder ACME: 1 posted entry." in listed.err
+    assert "Wrote the FEC of fiscal year 2026 (1 entry, 3 lines)." in streamed.err
+    assert "FEC of folder ACME, fiscal year 2026, 1 entry, 3 lines." in written.err
 
 
 def test_the_installed_command_never_prints_a_traceback(tmp_path: Path) -> None:

@@ -108,11 +108,12 @@ def test_open_with_the_connector_inactive_succeeds_and_says_why_batches_wait(
     deposit_entries(relay, entries_file)
     acme("ledger", "admin-auth")
     acme("ledger", "marketplace", "ACME", "--activate", "--accept")
-    acme("ledger", "marketplace", "ACME", "--deactivate")
+    deactivated = acme("ledger", "marketplace", "ACME", "--deactivate")
 
     outcome = acme("ledger", "open", "ACME")
 
     assert outcome.code == 0
+    assert "1 waiting batch is kept until it is activated again." in deactivated.err
     assert (
         "Folder ACME opened; 1 batch waits in the relay, not injected: the marketplace"
         " connector of the folder is deactivated." in outcome.err

@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from ledgerbridge.cli import diagnose
+from ledgerbridge.workspace.diagnostics import Check
 from tests.e2e.conftest import DATA, Cli
 from tests.integration.workspace_samples import invoice, without_auxiliary
 
@@ -134,6 +137,21 @@ def test_connect_with_reference_data_sends_it_and_says_its_rejections_are_expect
     )
     assert (client["accounts_sent"], client["third_parties_sent"]) == (1, 2)
     assert "expected" in outcome.err
+
+
+def test_connect_with_one_account_and_one_third_party_says_them_in_the_singular(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    reference = tmp_path / "reference.yaml"
+    reference.write_text(
+        "accounts:\n  - {number: '471000'}\n"
+        "third_parties:\n  - {code: FNEW, name: Nouveau, account: '401000'}\n",
+        encoding="utf-8",
+    )
+    outcome = cli("client", "connect", "ACME", "--reference", reference)
+    assert outcome.code == 0, outcome.err
+    assert "Sent 1 account and 1 third party to the ledger (batch " in outcome.err
 
 
 def test_a_malformed_reference_document_exits_2_and_connects_nothing(
@@ -630,6 +648,44 @@ def test_exclude_and_restore_report_each_change(workspace: Workspace) -> None:
     assert restored.json["results"] == [
         {"id": "b", "revision": 1, "from": "excluded", "to": "to_verify", "message": "restored"}
     ]
+
+
+def test_every_verb_says_one_entry_in_the_singular(workspace: Workspace) -> None:
+    path = workspace.write({"folder": "ACME", "entries": [invoice("a")]})
+
+    def said(*arguments: str | Path) -> str:
+        outcome = workspace.cli(*arguments)
+        assert outcome.code == 0, outcome.err
+        return outcome.err
+
+    assert "Client ACME: 1 entry imported: 1 new, 0 updated" in said(
+        "entries", "import", "ACME", path
+    )
+    assert "Client ACME: 1 entry (1 to verify)." in said("entries", "list", "ACME")
+    assert "Client ACME: 1 entry excluded." in said("entries", "exclude", "ACME", "a")
+    assert "Client ACME: 1 entry restored to To verify." in said("entries", "restore", "ACME", "a")
+    assert "Client ACME: 1 entry marked verified, to be sent at the next" in said(
+        "entries", "verify", "ACME", "a"
+    )
+    assert "Client ACME: 1 entry sent to the relay;" in said("sync", "ACME")
+
+
+def test_two_entries_are_said_in_the_plural(workspace: Workspace) -> None:
+    workspace.import_entries(invoice("a"), invoice("b"))
+    assert "Client ACME: 2 entries (2 to verify)." in workspace.cli("entries", "list", "ACME").err
+    excluded = workspace.cli("entries", "exclude", "ACME", "a", "b")
+    assert "Client ACME: 2 entries excluded." in excluded.err
+
+
+@pytest.mark.parametrize(("failing", "said"), [(1, "1 problem found."), (2, "2 problems found.")])
+def test_doctor_counts_the_problems_it_found(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, failing: int, said: str
+) -> None:
+    checks = [Check("api", True, "fine")] + [Check(f"c{n}", False, "wrong") for n in range(failing)]
+    platform = SimpleNamespace(diagnostics=SimpleNamespace(doctor=lambda folder: checks))
+    monkeypatch.setattr(diagnose, "open_platform", lambda: platform)
+    outcome = cli("doctor", "ACME")
+    assert outcome.err.rstrip().endswith(f"Client ACME: {said}")
 
 
 def test_entries_verbs_are_listed_in_the_help(cli: Cli) -> None:

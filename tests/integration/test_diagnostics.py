@@ -264,7 +264,7 @@ def test_waiting_batches_check_says_how_many_wait_since_when_and_why(firm: Firm)
     waiting = firm.check("waiting_batches")
 
     assert not waiting.ok
-    assert "2 batch(es) wait in the relay since 2026-03-20 10:00 CET" in waiting.message
+    assert "2 batches wait in the relay since 2026-03-20 10:00 CET" in waiting.message
     assert "3 entries are synchronizing since 2026-03-20 10:00 CET" in waiting.message
     assert "the marketplace connector of the folder has never been activated" in waiting.message
     assert waiting.fix is not None and "ledgerbridge ledger open ACME" in waiting.fix
@@ -287,8 +287,8 @@ def test_waiting_batches_check_tells_a_send_the_relay_never_confirmed(
     waiting = firm.check("waiting_batches")
 
     assert not waiting.ok
-    assert "1 entries are synchronizing since 2026-03-20 10:00 CET" in waiting.message
-    assert "1 batch(es) sent since 2026-03-20 10:00 CET were not confirmed" in waiting.message
+    assert "1 entry is synchronizing since 2026-03-20 10:00 CET" in waiting.message
+    assert "1 batch sent since 2026-03-20 10:00 CET was not confirmed" in waiting.message
     assert waiting.fix is not None and "ledgerbridge sync ACME" in waiting.fix
 
     firm.platform.synchronizer.sync("ACME")
@@ -314,7 +314,10 @@ def test_reference_data_that_never_reached_the_relay_is_told_then_sent_by_the_ne
 
     report = firm.platform.synchronizer.sync("ACME")
     assert report.reference_resent == 1
-    assert "1 accounts and third parties" in report.summary()
+    assert (
+        "The initial connection's 1 account or third party, whose send was interrupted,"
+        " was deposited again." in report.summary()
+    )
     opening, _ = firm.platform.open_accounting("ACME")
     assert opening.reference_added == 1
     assert firm.check("waiting_batches").ok
@@ -348,6 +351,14 @@ def test_mirror_check_says_how_old_the_mirror_is(firm: Firm) -> None:
 
     assert mirror.ok
     assert "published on 2026-03-20 10:00 CET (3 days ago)" in mirror.message
+
+
+def test_mirror_check_says_one_day_in_the_singular(firm: Firm) -> None:
+    firm.link()
+    firm.publish()
+    firm.clock.advance(timedelta(days=1, hours=2))
+
+    assert "published on 2026-03-20 10:00 CET (1 day ago)." in firm.check("mirror").message
 
 
 def test_mirror_check_fails_when_the_mirror_is_old_or_missing(firm: Firm) -> None:

@@ -193,7 +193,7 @@ def _items(count: int) -> tuple[list[StoredItem], Iterator[tuple[int, str]]]:
 def test_a_ledger_leaving_entries_unanswered_is_out_of_step_when_answers_come_in_order() -> None:
     items, answered = _items(3)
 
-    with pytest.raises(LedgerOutOfStep, match="left 1 entries unanswered"):
+    with pytest.raises(LedgerOutOfStep, match="left 1 entry unanswered"):
         inject_entries(_AnswersWrongly(skip=1), "ACME", items, answered_in_order=answered)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import typer
+from typer.core import TyperGroup
 
 from ledgerbridge.cli import client, diagnose, entries, ledger, ledger_link, synchronize
 from ledgerbridge.cli.log_file import ensure_log, prepare_log
@@ -15,10 +17,28 @@ from ledgerbridge.cli.settings import SETTINGS, MissingHome, take_global_options
 from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.domain.refusals import Refusal
 
+if TYPE_CHECKING:
+    from typer._click import Context, HelpFormatter  # the click typer carries
+
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 
+
+class _VerbGroup(TyperGroup):
+    """A verb group whose help goes to stderr under --json, so that stdout holds only the
+    JSON. Typer prints the help to stdout as it makes it, and a group named without a verb
+    makes it for the message of its usage error."""
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        if not is_json():
+            super().format_help(ctx, formatter)
+            return
+        with contextlib.redirect_stdout(sys.stderr):
+            super().format_help(ctx, formatter)
+
+
 app = typer.Typer(
+    cls=_VerbGroup,
     name="ledgerbridge",
     help="Carries accounting entries from the workspace to the ledger and back.\n\n"
     "Global options, accepted anywhere: --home DIR (embedded state; or LEDGERBRIDGE_HOME) and "
@@ -27,9 +47,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(client.app, name="client")
-app.add_typer(entries.app, name="entries")
+app.add_typer(ledger.app, name="ledger", cls=_VerbGroup)
+app.add_typer(client.app, name="client", cls=_VerbGroup)
+app.add_typer(entries.app, name="entries", cls=_VerbGroup)
 app.command("sync")(synchronize.sync)
 app.command("nightly")(synchronize.nightly)
 app.command("scheduler")(synchronize.scheduler)
@@ -79,7 +99,9 @@ def run(argv: list[str]) -> int:
     except typer.TyperException as usage:  # bad usage: the parser's own message, exit 2
         usage.show()  # type: ignore[attr-defined]
         if is_json():
-            emit({"error": {"code": "usage", "message": usage.format_message()}})
+            # A group named without a verb has the help, already written, for its message.
+            message = usage.format_message() or "Missing command."
+            emit({"error": {"code": "usage", "message": message}})
         return int(getattr(usage, "exit_code", EXIT_USAGE))
     except (typer.Abort, KeyboardInterrupt):
         say("Interrupted.")

@@ -12,6 +12,7 @@ from ledgerbridge.cli.output import emit, is_json, say
 from ledgerbridge.cli.platform_access import open_platform
 from ledgerbridge.cli.wiring import workspace_on
 from ledgerbridge.domain.clock import local_time
+from ledgerbridge.domain.plurals import counted
 
 FolderArgument = Annotated[str, typer.Argument(metavar="FOLDER", help="The client's folder code.")]
 
@@ -49,7 +50,7 @@ def doctor(folder: FolderArgument) -> None:
             sys.stdout.write(f"  {'':<16} fix: {check.fix}\n")
     problems = sum(not check.ok for check in checks)
     say(
-        f"Client {folder}: {problems} problem(s) found."
+        f"Client {folder}: {counted(problems, 'problem', 'problems')} found."
         if problems
         else f"Client {folder}: all clear."
     )

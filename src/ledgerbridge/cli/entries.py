@@ -18,6 +18,7 @@ from ledgerbridge.documents import load_document, local_file, stream_entries
 from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.lifecycle import Status
+from ledgerbridge.domain.plurals import counted
 
 if TYPE_CHECKING:
     from ledgerbridge.workspace.entries import EntryRow
@@ -161,7 +162,11 @@ def _list_summary(
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     parts = ", ".join(f"{count} {status.shown_as.lower()}" for status, count in counts.items())
-    text = f"Client {folder}: {len(rows)} entries" + (f" ({parts})" if parts else "") + "."
+    text = (
+        f"Client {folder}: {counted(len(rows), 'entry', 'entries')}"
+        + (f" ({parts})" if parts else "")
+        + "."
+    )
     if mirrored is None:
         return (
             text + " No mirror of the ledger's setup yet, so no pre-flight"
@@ -170,12 +175,13 @@ def _list_summary(
     predicted = sum(1 for row in rows if row.predicted is not None)
     return (
         f"{text} Pre-flight against the setup the ledger published on"
-        f" {local_time(mirrored.published_at, timezone)}: {predicted} will be rejected as they"
-        " stand."
+        f" {local_time(mirrored.published_at, timezone)}: {predicted} will be rejected as"
+        " written."
     )
 
 
 def _report_changes(changes: Sequence[Change], done: str, nothing: str) -> None:
+    """`done` says what was done to `{entries}`, replaced by their count: "1 entry"."""
     if is_json():
         emit({"results": [change.as_dict() for change in changes]})
     else:
@@ -184,7 +190,7 @@ def _report_changes(changes: Sequence[Change], done: str, nothing: str) -> None:
             f" -> {change.to_status.shown_as}\n"
             for change in changes
         )
-    say(done.format(count=len(changes)) if changes else nothing)
+    say(done.format(entries=counted(len(changes), "entry", "entries")) if changes else nothing)
 
 
 @app.command("verify")
@@ -216,7 +222,7 @@ def verify(
         changes = workspace.verify_failed_with_code(folder, code)
     _report_changes(
         changes,
-        f"Client {folder}: {{count}} entries marked verified; they are sent at the next"
+        f"Client {folder}: {{entries}} marked verified, to be sent at the next"
         f" synchronization (ledgerbridge sync {folder}), or the following night when sending"
         " is automatic.",
         f"Client {folder}: nothing to mark verified.",
@@ -264,7 +270,7 @@ def edit(
 def exclude(folder: FolderArgument, ids: IdsArgument) -> None:
     """Exclude entries from the workspace flow: never sent, until restored."""
     changes = open_workspace().exclude(folder, ids)
-    _report_changes(changes, f"Client {folder}: {{count}} entries excluded.", "Nothing excluded.")
+    _report_changes(changes, f"Client {folder}: {{entries}} excluded.", "Nothing excluded.")
 
 
 @app.command("restore")
@@ -272,7 +278,7 @@ def restore(folder: FolderArgument, ids: IdsArgument) -> None:
     """Bring excluded entries back to To verify."""
     changes = open_workspace().restore(folder, ids)
     _report_changes(
-        changes, f"Client {folder}: {{count}} entries restored to To verify.", "Nothing restored."
+        changes, f"Client {folder}: {{entries}} restored to To verify.", "Nothing restored."
     )
 
 

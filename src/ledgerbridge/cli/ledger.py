@@ -24,6 +24,7 @@ from ledgerbridge.documents import local_file, read_setup, stream_entries
 from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.folder_index import FolderIndex
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.refusals import Refusal
 from ledgerbridge.processes import may_fork
 
@@ -71,7 +72,8 @@ def check(entries: EntriesArgument, setup: SetupOption) -> None:
         check_batch(path, reader, index, spool)
         reader.finish(source=entries)
         spool.publish()
-        say(f"Checked {spool.accepted + spool.rejected} entries: {spool.summary()}.")
+        checked = counted(spool.accepted + spool.rejected, "entry", "entries")
+        say(f"Checked {checked}: {spool.summary()}.")
 
 
 @app.command("apply")
@@ -176,7 +178,7 @@ def entries(
                 f"    {account:<{width}}  {debit:>12}  {credit:>12}  {line.label or ''}".rstrip()
                 + "\n"
             )
-    say(f"Folder {folder}: {count} posted entries.")
+    say(f"Folder {folder}: {counted(count, 'posted entry', 'posted entries')}.")
 
 
 _ACCOUNT_WIDTH = 16  # account and auxiliary account: wider ones push their line's amounts
@@ -198,7 +200,9 @@ def export_fec(
     if output == "-":
         export = ledger.export_fec(folder, sys.stdout, fiscal_year)
         say(
-            f"Wrote the FEC of fiscal year {export.fiscal_year} ({export.entries} entries, {export.lines} lines)."
+            f"Wrote the FEC of fiscal year {export.fiscal_year}"
+            f" ({counted(export.entries, 'entry', 'entries')},"
+            f" {counted(export.lines, 'line', 'lines')})."
         )
         return
     directory = Path(output).parent if output else Path.cwd()
@@ -223,5 +227,5 @@ def export_fec(
         emit({"export": {**export.as_dict(), "path": str(target)}})
     say(
         f"Wrote {target}: FEC of folder {folder}, fiscal year {export.fiscal_year},"
-        f" {export.entries} entries, {export.lines} lines."
+        f" {counted(export.entries, 'entry', 'entries')}, {counted(export.lines, 'line', 'lines')}."
     )

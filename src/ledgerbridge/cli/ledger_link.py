@@ -12,6 +12,7 @@ from ledgerbridge.cli.ledger import FolderArgument, app
 from ledgerbridge.cli.output import count_progress, emit, is_json, say
 from ledgerbridge.cli.platform_access import open_platform
 from ledgerbridge.cli.wiring import deliver_publication
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.processes import may_fork
 
 if TYPE_CHECKING:
@@ -106,7 +107,8 @@ def marketplace(
         state = relay.deactivate_connector(folder)
         say(
             f"Marketplace connector of folder {folder} deactivated;"
-            f" {state.waiting_batches} waiting batches are kept until it is activated again."
+            f" {counted(state.waiting_batches, 'waiting batch is', 'waiting batches are')} kept"
+            " until it is activated again."
         )
     else:
         state = relay.connector_state(folder)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from ledgerbridge.domain.entries import Allocation, Entry, Line
 from ledgerbridge.domain.findings import CheckResult, Finding
 from ledgerbridge.domain.folder_index import FolderIndex
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.values import format_amount
 
 Rule = Callable[[Entry, FolderIndex], Iterator[Finding]]
@@ -46,20 +47,23 @@ def _value_truncated(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
         yield Finding(
             code,
             None,
-            f"the reference is {len(entry.reference)} characters long, the folder allows {reference_limit}",
+            f"the reference is {counted(len(entry.reference), 'character', 'characters')} long,"
+            f" the folder allows {reference_limit}",
         )
     if entry.label and len(entry.label) > label_limit:
         yield Finding(
             code,
             None,
-            f"the label is {len(entry.label)} characters long, the folder allows {label_limit}",
+            f"the label is {counted(len(entry.label), 'character', 'characters')} long,"
+            f" the folder allows {label_limit}",
         )
     for number, line in enumerate(_lines(entry), 1):
         if line.label and len(line.label) > label_limit:
             yield Finding(
                 code,
                 number,
-                f"line {number}'s label is {len(line.label)} characters long, the folder allows {label_limit}",
+                f"line {number}'s label is {counted(len(line.label), 'character', 'characters')}"
+                f" long, the folder allows {label_limit}",
             )
 
 

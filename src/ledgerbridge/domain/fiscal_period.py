@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import FiscalYear
 
 
@@ -38,7 +39,8 @@ def fiscal_period_problems(
         problems.append(
             FiscalPeriodProblem(
                 "too_many_open_years",
-                f"{len(open_years)} fiscal years are open ({codes}); at most two may be.",
+                f"{counted(len(open_years), 'fiscal year is', 'fiscal years are')} open ({codes});"
+                " at most two may be.",
                 "In the ledger, close the oldest fiscal years so that at most two consecutive"
                 " ones stay open, then resynchronize the fiscal years.",
             )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from ledgerbridge.domain.plurals import counted
+
 CENT = Decimal("0.01")
 ZERO_CENTS = Decimal("0.00")
 MAX_INTEGER_DIGITS = 15  # fits integer cents in a signed 64-bit column
@@ -48,7 +50,8 @@ def checked_amount(amount: Decimal) -> Decimal:
         )
     cents = amount.quantize(CENT)
     if cents != amount:
-        raise AmountError(f"{_decimal_places(amount)} decimals, at most 2 allowed")
+        decimals = counted(_decimal_places(amount), "decimal", "decimals")
+        raise AmountError(f"{decimals}, at most 2 allowed")
     return cents
 
 

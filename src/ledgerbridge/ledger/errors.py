@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.refusals import Refusal
 
 
@@ -74,8 +75,8 @@ class Orphan:
     fix: str
 
     def describe(self) -> str:
-        entries = f"{self.entries} {'entry' if self.entries == 1 else 'entries'}"
-        lines = f"{self.lines} {'line' if self.lines == 1 else 'lines'}"
+        entries = counted(self.entries, "entry", "entries")
+        lines = counted(self.lines, "line", "lines")
         return (
             f"{self.kind} {self.code} is {self.change}, but posted entries use it"
             f" ({entries}, {lines}): {self.fix}"

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge.domain.malformed import MalformedDocument
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import (
     FiscalYear,
     FolderSetup,
@@ -73,7 +74,7 @@ class ApplyReport:
     def summary(self) -> str:
         if self.created:
             counts = ", ".join(
-                f"{changes.added} {kind.replace('_', ' ')}" for kind, changes in self.items.items()
+                counted(changes.added, *_ITEM_NOUNS[kind]) for kind, changes in self.items.items()
             )
             return f"folder {self.folder} created ({counts})"
         if not self.changed:
@@ -140,6 +141,16 @@ def apply_setup(connection: Connection, setup: FolderSetup, now: datetime) -> Ap
             .values(setup=setup_to_text(setup), updated_at=now)
         )
     return report
+
+
+# The kinds of `_item_changes`, as a count of them reads: singular, plural.
+_ITEM_NOUNS = {
+    "fiscal_years": ("fiscal year", "fiscal years"),
+    "journals": ("journal", "journals"),
+    "accounts": ("account", "accounts"),
+    "third_parties": ("third party", "third parties"),
+    "analytic_axes": ("analytic axis", "analytic axes"),
+}
 
 
 def _keyed(items: Sequence[Any], key: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import msgspec
 from ledgerbridge.domain.catalogue import render_message
 from ledgerbridge.domain.entries import Entry, decode_entry
 from ledgerbridge.domain.findings import CheckResult
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty, read_value
 
 
@@ -154,7 +155,8 @@ def inject_entries(
     if answered_in_order is None:
         ledger.post_batch(folder, entries(), key=key_of, on_result=on_result)
         if pending:
-            raise LedgerOutOfStep(f"the ledger left {len(pending)} entries unanswered")
+            unanswered = counted(len(pending), "entry", "entries")
+            raise LedgerOutOfStep(f"the ledger left {unanswered} unanswered")
         return injection
 
     def on_result_in_order(result: CheckResult) -> None:
@@ -166,7 +168,7 @@ def inject_entries(
     ledger.post_batch(folder, entries(), key=key_of, on_result=on_result_in_order, forked=True)
     left = sum(1 for _ in answered_in_order)
     if left:
-        raise LedgerOutOfStep(f"the ledger left {left} entries unanswered")
+        raise LedgerOutOfStep(f"the ledger left {counted(left, 'entry', 'entries')} unanswered")
     return injection
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
 
 BatchKind = Literal["entries", "reference"]
@@ -319,14 +320,13 @@ class OpeningReport:
     def lines(self) -> list[str]:
         """The report as the person opening the folder reads it."""
         if self.wait_reason is not None:
-            count = _count(self.waiting_batches, "batch", "batches")
-            verb = "waits" if self.waiting_batches == 1 else "wait"
+            waiting = counted(self.waiting_batches, "batch waits", "batches wait")
             return [
-                f"Folder {self.folder} opened; {count} {verb} in the relay, not injected:"
+                f"Folder {self.folder} opened; {waiting} in the relay, not injected:"
                 f" {self.wait_reason}."
             ]
         busy = (
-            f"{_count(self.busy_batches, 'batch is', 'batches are')} being injected by another"
+            f"{counted(self.busy_batches, 'batch is', 'batches are')} being injected by another"
             " opening of the folder at this moment, and left to it: its answers come back to"
             " the workspace as usual."
         )
@@ -335,13 +335,13 @@ class OpeningReport:
                 return [f"Folder {self.folder} opened; {busy}"]
             return [f"Folder {self.folder} opened; no batch waits in the relay."]
         lines = [
-            f"Folder {self.folder} opened; {_count(self.injected_batches, 'batch', 'batches')}"
+            f"Folder {self.folder} opened; {counted(self.injected_batches, 'batch', 'batches')}"
             f" injected: {self.posted} posted, {self.replayed} already posted (replays),"
             f" {self.rejected} rejected."
         ]
         if self.reference_added:
             lines.append(
-                f"{_count(self.reference_added, 'account or third party', 'accounts and third parties')}"
+                f"{counted(self.reference_added, 'account or third party', 'accounts and third parties')}"
                 " of the initial connection added to the folder."
             )
         if self.expected_rejections:
@@ -350,17 +350,13 @@ class OpeningReport:
             if more > 0:
                 shown += f" and {more} more"
             lines.append(
-                f"{_count(self.expected_rejections, 'third-party or account record', 'third-party or account records')}"
+                f"{counted(self.expected_rejections, 'third-party or account record', 'third-party or account records')}"
                 f" sent at the initial connection rejected ({shown}): these rejections are"
                 " expected and have no consequence — ignore them."
             )
         if self.busy_batches:
             lines.append(busy[0].upper() + busy[1:])
         return lines
-
-
-def _count(number: int, singular: str, plural: str) -> str:
-    return f"{number} {singular if number == 1 else plural}"
 
 
 def _iso(moment: datetime | None) -> str | None:

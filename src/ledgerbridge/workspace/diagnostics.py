@@ -15,6 +15,7 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, local_time
 from ledgerbridge.domain.fiscal_period import fiscal_period_problems
 from ledgerbridge.domain.lifecycle import Status
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import parse_setup
 from ledgerbridge.workspace.errors import UnknownClient
 from ledgerbridge.workspace.tables import clients, entries, mirror, outbox, rejections
@@ -179,18 +180,23 @@ class Diagnostics:
         parts = []
         if batches:
             parts.append(
-                f"{batches} batch(es) wait in the relay"
+                f"{counted(batches, 'batch waits', 'batches wait')} in the relay"
                 + (f" since {local_time(oldest, zone)}" if oldest else "")
             )
         if count:
             parts.append(
-                f"{count} entries are synchronizing"
+                f"{counted(count, 'entry is', 'entries are')} synchronizing"
                 + (f" since {local_time(since, zone)}" if since else "")
             )
         if unconfirmed:
+            when = local_time(unconfirmed_since, zone)
             parts.append(
-                f"{unconfirmed} batch(es) sent since {local_time(unconfirmed_since, zone)} were not"
-                " confirmed by the relay (the send was interrupted)"
+                counted(
+                    unconfirmed,
+                    f"batch sent since {when} was not",
+                    f"batches sent since {when} were not",
+                )
+                + " confirmed by the relay (the send was interrupted)"
             )
         if unsent_reference:
             parts.append(
@@ -229,7 +235,9 @@ class Diagnostics:
             published = published.replace(tzinfo=now.tzinfo)
         age = now - published
         when = local_time(published, zone)
-        message = f"The ledger's setup was published on {when} ({age.days} days ago)."
+        message = (
+            f"The ledger's setup was published on {when} ({counted(age.days, 'day', 'days')} ago)."
+        )
         if age > MIRROR_STALE_AFTER:
             return Check("mirror", False, message + " It may no longer match the ledger.", fix)
         return Check("mirror", True, message)

@@ -22,6 +22,7 @@ from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.fingerprint import fingerprint
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.workspace.mirror import Preflight, content_of, prediction_values
 from ledgerbridge.workspace.tables import entries, revisions
 from ledgerbridge.workspace.transitions import (
@@ -101,7 +102,7 @@ class ImportReport:
     def summary(self) -> str:
         counts = {outcome: self.count(outcome) for outcome in OUTCOMES}
         return (
-            f"Client {self.folder}: {len(self.results)} entries imported:"
+            f"Client {self.folder}: {counted(len(self.results), 'entry', 'entries')} imported:"
             f" {counts[NEW]} new, {counts[UPDATED]} updated (a new revision, back to To verify),"
             f" {counts[UNCHANGED]} unchanged, {counts[LEFT_AS_IS]} left as is"
             " (synchronizing, synchronized or excluded)."

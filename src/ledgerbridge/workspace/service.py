@@ -18,6 +18,7 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.lifecycle import Status
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import FolderSetup, ReferenceData
 from ledgerbridge.relay.values import OutgoingBatch, reference_items
 from ledgerbridge.workspace import clients, entries, importing, mirror
@@ -59,7 +60,8 @@ class ConnectReport:
         lines = [f"Client {self.client.folder} {verb}.", self.client.describe()]
         if self.reference_batch is not None:
             lines.append(
-                f"Sent {self.accounts} accounts and {self.third_parties} third parties to the"
+                f"Sent {counted(self.accounts, 'account', 'accounts')} and"
+                f" {counted(self.third_parties, 'third party', 'third parties')} to the"
                 f" ledger (batch {self.reference_batch}): the ledger takes them at the next"
                 " opening of the folder's accounting. Those it already has come back rejected;"
                 " these rejections are expected and have no consequence."

@@ -27,6 +27,7 @@ from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, local_time
 from ledgerbridge.domain.keys import entry_key, parse_entry_key
 from ledgerbridge.domain.lifecycle import Action, Status
+from ledgerbridge.domain.plurals import counted
 from ledgerbridge.logs import log
 from ledgerbridge.processes import holder_is_gone, holder_name, holder_words
 from ledgerbridge.relay.values import OutgoingBatch, OutgoingEntry
@@ -78,27 +79,32 @@ class SyncReport:
 
     def summary(self) -> str:
         refused = (
-            f" {self.refused} entries were not sent: {'; '.join(self.refusals)}. They show"
-            " Synchronization failed with the reason; edit them, or mark them verified to send"
-            " them again."
+            f" {counted(self.refused, 'entry was', 'entries were')} not sent:"
+            f" {'; '.join(self.refusals)}. An entry not sent shows Synchronization failed with"
+            " the reason: edit it, or mark it verified to send it again."
             if self.refused
             else ""
         )
         if self.reference_resent:
-            refused = (
-                f" The initial connection's {self.reference_resent} accounts and third parties,"
-                " whose send was interrupted, were deposited again." + refused
+            items = counted(
+                self.reference_resent,
+                "account or third party, whose send was interrupted, was",
+                "accounts and third parties, whose send was interrupted, were",
             )
+            refused = f" The initial connection's {items} deposited again." + refused
         if not self.sent and not self.resent:
             if refused:
                 return f"Client {self.folder}:{refused}"
             return f"Client {self.folder}: nothing to send (no verified entry)."
-        text = f"Client {self.folder}: {self.sent} entries sent to the relay"
+        text = f"Client {self.folder}: {counted(self.sent, 'entry', 'entries')} sent to the relay"
         if self.resent:
-            text += f", {self.resent} entries of an unconfirmed earlier send deposited again"
+            text += (
+                f", {counted(self.resent, 'entry', 'entries')} of an unconfirmed earlier send"
+                " deposited again"
+            )
         return (
             text
-            + "; they stay synchronizing until the ledger opens the folder's accounting."
+            + "; sent entries stay synchronizing until the ledger opens the folder's accounting."
             + refused
         )
 
