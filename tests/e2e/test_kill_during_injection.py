@@ -87,14 +87,13 @@ def open_and_kill_while_posting(home: Path) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def test_kill_9_during_injection_then_reopening_posts_every_entry_exactly_once(
-    cli: Cli, tmp_path: Path
-) -> None:
+def verified_entries(cli: Cli, tmp_path: Path) -> list[str]:
+    """Folder ACME linked (connector active, administrator authenticated) and its client's
+    ENTRIES invoices imported and marked verified; their ids."""
     batch = tmp_path / "entries.json"
     batch.write_text(
         json.dumps({"folder": "ACME", "entries": [invoice(n) for n in range(ENTRIES)]})
     )
-    ids = [f"inv-{n:05d}" for n in range(ENTRIES)]
     for step in (
         ("ledger", "apply", "--setup", DATA / "e2e_setup.json"),
         ("client", "connect", "ACME"),
@@ -102,10 +101,18 @@ def test_kill_9_during_injection_then_reopening_posts_every_entry_exactly_once(
         ("ledger", "admin-auth"),
         ("entries", "import", "ACME", batch),
         ("entries", "verify", "ACME", "--all"),
-        ("sync", "ACME"),
     ):
         outcome = cli(*step)
         assert outcome.code == 0, (step, outcome.err)
+    return [f"inv-{n:05d}" for n in range(ENTRIES)]
+
+
+def test_kill_9_during_injection_then_reopening_posts_every_entry_exactly_once(
+    cli: Cli, tmp_path: Path
+) -> None:
+    ids = verified_entries(cli, tmp_path)
+    synced = cli("sync", "ACME")
+    assert synced.code == 0, synced.err
 
     open_and_kill_while_posting(cli.home)
 

@@ -4,7 +4,6 @@ deposits the batch again at once, and the opening posts every entry once."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -13,10 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import DATA, Cli
-from tests.e2e.test_kill_during_injection import PATIENCE_SECONDS, invoice
-
-ENTRIES = 20_000
+from tests.e2e.conftest import Cli
+from tests.e2e.test_kill_during_injection import ENTRIES, PATIENCE_SECONDS, verified_entries
 
 
 def unconfirmed_deposit(database: Path) -> bool | None:
@@ -59,22 +56,7 @@ def sync_and_kill_before_the_confirmation(home: Path) -> None:
 def test_kill_9_during_sync_then_synchronize_again_at_once_sends_every_entry_exactly_once(
     cli: Cli, tmp_path: Path
 ) -> None:
-    batch = tmp_path / "entries.json"
-    batch.write_text(
-        json.dumps({"folder": "ACME", "entries": [invoice(n) for n in range(ENTRIES)]})
-    )
-    ids = [f"inv-{n:05d}" for n in range(ENTRIES)]
-    for step in (
-        ("ledger", "apply", "--setup", DATA / "e2e_setup.json"),
-        ("client", "connect", "ACME"),
-        ("ledger", "marketplace", "ACME", "--activate", "--accept"),
-        ("ledger", "admin-auth"),
-        ("entries", "import", "ACME", batch),
-        ("entries", "verify", "ACME", "--all"),
-    ):
-        outcome = cli(*step)
-        assert outcome.code == 0, (step, outcome.err)
-
+    ids = verified_entries(cli, tmp_path)
     sync_and_kill_before_the_confirmation(cli.home)
 
     listed = cli("entries", "list", "ACME", "--json").json["entries"]
