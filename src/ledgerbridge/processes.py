@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from pathlib import Path
 
 _HOST = socket.gethostname()
 
@@ -27,33 +28,54 @@ def may_fork() -> bool:
     return hasattr(os, "fork") and cores() > 1
 
 
+def _started(pid: int) -> str | None:
+    """When process `pid` started, in clock ticks since boot (Linux); None when unknown.
+
+    With its id, it names one process: an id is given again to a later process (a
+    container restarted may give the same small ids), a start time is not."""
+    try:
+        # The command's name, in parentheses, may hold spaces: fields count after it.
+        fields = Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()
+    except OSError:
+        return None
+    return fields[19].decode() if len(fields) > 19 else None
+
+
 def holder_name() -> str:
     """This process's name on a lease it takes (a sync's, an opening's claim on a batch):
-    its host, its process id and a token of its own."""
-    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    its host, its process id, when it started, and a token of its own."""
+    pid = os.getpid()
+    return f"{_HOST}:{pid}:{_started(pid) or '-'}:{uuid.uuid4().hex[:12]}"
+
+
+def _holder(name: str) -> tuple[str, int | None, str | None]:
+    """Host, process id and start of a holder's name (the start None when not told)."""
+    parts = name.split(":")
+    if len(parts) < 3:
+        return name, None, None
+    # host:pid:start:token; names written before starts were told are host:pid:token.
+    start = parts[2] if len(parts) == 4 and parts[2] != "-" else None
+    return parts[0], int(parts[1]) if parts[1].isdigit() else None, start
 
 
 def holder_is_gone(name: str) -> bool:
     """Whether the process named by `holder_name` has ended; known only on the same host
     (elsewhere, or for a name that is not one, it is taken for alive)."""
-    host, _, rest = name.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != _HOST or not pid_text.isdigit():
+    host, pid, start = _holder(name)
+    if host != _HOST or pid is None:
         return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False  # this very process: another thread of it, still running
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, someone else's
-    return False
+    if pid != os.getpid():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass  # alive, someone else's
+    # A process of that id runs (this one, maybe): the holder, unless it started otherwise.
+    return start is not None and _started(pid) not in {start, None}
 
 
 def holder_words(name: str) -> str:
     """The holder for people: `process 1234 on host db-1`."""
-    host, _, rest = name.partition(":")
-    pid_text = rest.partition(":")[0]
-    return f"process {pid_text} on host {host}" if pid_text.isdigit() else f"{name!r}"
+    host, pid, _ = _holder(name)
+    return f"process {pid} on host {host}" if pid is not None else f"{name!r}"
