@@ -64,14 +64,20 @@ class PostedKey(NamedTuple):
     fingerprint: str
     fiscal_year: str
     number: int
+    entry_id: str
 
 
 def idempotency_conflict(entry: Entry, key: str, posted: PostedKey) -> CheckResult:
+    other = (
+        "other content"
+        if posted.entry_id == entry.id
+        else f"another entry's content (entry {posted.entry_id!r})"
+    )
     finding = Finding(
         "idempotency_conflict",
         None,
         f"key {key!r} was already posted as entry {posted.number} of fiscal year"
-        f" {posted.fiscal_year} with other content; posted entries are never changed",
+        f" {posted.fiscal_year} with {other}; posted entries are never changed",
         (("number", str(posted.number)), ("fiscal_year", posted.fiscal_year)),
     )
     return CheckResult(id=entry.id, findings=(finding,))
@@ -113,6 +119,7 @@ def _known_keys_query(connection: Connection) -> sa.Select[Any]:
         posted_entries.c.fingerprint,
         posted_entries.c.fiscal_year,
         posted_entries.c.number,
+        posted_entries.c.entry_id,
     )
     of_folder = posted_entries.c.folder_id == sa.bindparam("folder_id")
     if connection.dialect.name != "postgresql":
@@ -316,7 +323,9 @@ class Numbering:
             for row in self.connection.execute(
                 self.known_keys, {"folder_id": self.folder_id, "keys": wanted}
             ):
-                known[row.key] = PostedKey(row.fingerprint, row.fiscal_year, row.number)
+                known[row.key] = PostedKey(
+                    row.fingerprint, row.fiscal_year, row.number, row.entry_id
+                )
         return known
 
     def prepare(self, chunk: list[Entry], key: EntryKey) -> Prepared:
@@ -332,8 +341,10 @@ class Numbering:
             already = known.get(entry_key)
             if already is not None:
                 # Posted already (by an earlier batch or earlier in this one): whatever the
-                # setup says now, the answer is the first one, or a conflict.
-                if fingerprint(entry) == already.fingerprint:
+                # setup says now, the answer is the first one, or a conflict. The same key
+                # holding another id is another entry (a direct post's id written like a
+                # workspace key): a conflict, never a replay that would stand for it.
+                if fingerprint(entry) == already.fingerprint and entry.id == already.entry_id:
                     numbered.append((entry.id, already.number, already.fiscal_year, True))
                     self.replayed += 1
                 else:
@@ -348,7 +359,7 @@ class Numbering:
             fiscal_year, day = self._day(entry)
             number = next_number(fiscal_year)
             entry_fingerprint = fingerprint(entry)
-            known[entry_key] = PostedKey(entry_fingerprint, fiscal_year, number)
+            known[entry_key] = PostedKey(entry_fingerprint, fiscal_year, number, entry.id)
             if posted is not None:
                 posted[entry_key] = known[entry_key]
             elif self.fresh:
