@@ -286,6 +286,20 @@ def test_export_fec_writes_the_file_named_after_siren_and_year_end(
     assert rows[1].split("|")[11] == "100,00"
 
 
+def test_export_fec_to_standard_output_under_json_is_bad_usage(
+    cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
+) -> None:
+    cli("ledger", "apply", "--setup", setup_file)
+    cli("ledger", "post", "ACME", entries_file)
+
+    outcome = cli("ledger", "export-fec", "ACME", "-o", "-", "--json")
+
+    assert outcome.code == 2
+    assert outcome.json["error"]["code"] == "usage"
+    assert "cannot go to standard output with --json" in outcome.json["error"]["message"]
+    assert not list(tmp_path.glob("*FEC*.txt"))
+
+
 def test_counts_of_one_are_said_in_the_singular(
     cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
 ) -> None:

@@ -196,6 +196,13 @@ def export_fec(
     ] = None,
 ) -> None:
     """The FEC file of one fiscal year (article A47 A-1 of the LPF)."""
+    if output == "-" and is_json():
+        # Standard output holds one JSON object under --json: the file cannot go there too.
+        raise typer.BadParameter(
+            "the FEC file cannot go to standard output with --json: name a file"
+            " (-o FILE, or no -o for the FEC's own name), or leave --json out",
+            param_hint="-o",
+        )
     ledger = open_ledger()
     if output == "-":
         export = ledger.export_fec(folder, sys.stdout, fiscal_year)
