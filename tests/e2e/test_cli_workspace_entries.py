@@ -180,12 +180,33 @@ def test_client_set_changes_only_what_it_is_told(workspace: Workspace) -> None:
     )
     shown = cli("client", "show", "ACME")
     assert "API                off" in shown.out
-    assert "nightly at 03:30 (Europe/Paris)" in shown.out
+    assert "automatic sending  nightly at 03:30\n" in shown.out
+    assert "time zone          Europe/Paris\n" in shown.out
+
+
+def test_client_set_time_zone_moves_its_nightly_hour_and_its_times(workspace: Workspace) -> None:
+    cli = workspace.cli
+    outcome = cli("client", "set", "ACME", "--timezone", "Indian/Reunion", "--at", "01:00")
+
+    assert outcome.code == 0
+    assert (
+        "Client ACME: API on, automatic sending manual (nightly would send at 01:00,"
+        " Indian/Reunion)." in outcome.err
+    )
+    shown = cli("client", "show", "ACME")
+    assert "automatic sending  manual (nightly would send at 01:00)\n" in shown.out
+    assert "time zone          Indian/Reunion\n" in shown.out
+    assert " +04\n" in shown.out  # connected since ..., in Reunion's time
 
 
 @pytest.mark.parametrize(
     "arguments",
-    [["--at", "25:00"], ["--auto-send", "weekly"], ["--api", "maybe"]],
+    [
+        ["--at", "25:00"],
+        ["--auto-send", "weekly"],
+        ["--api", "maybe"],
+        ["--timezone", "Mars/Olympus"],
+    ],
 )
 def test_client_set_with_a_bad_value_exits_2(workspace: Workspace, arguments: list[str]) -> None:
     outcome = workspace.cli("client", "set", "ACME", *arguments)

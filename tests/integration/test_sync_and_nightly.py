@@ -395,6 +395,30 @@ def test_a_nightly_client_is_sent_at_two_paris_time_in_summer_not_before(
     assert outcome.report is not None and outcome.report.sent == 1
 
 
+def test_a_client_in_another_time_zone_is_sent_at_its_own_local_hour(firm: Firm) -> None:
+    settings = firm.workspace.set_client(
+        "ACME", auto_send="nightly", send_at="02:00", timezone="America/Martinique"
+    )
+    firm.verified("ACME", "a")
+    assert settings.timezone == "America/Martinique"
+
+    firm.clock.set(datetime(2026, 1, 15, 5, 59, tzinfo=UTC))  # 01:59 in Martinique (UTC-4)
+    assert firm.nightly.run_due() == []
+    firm.clock.set(datetime(2026, 1, 15, 6, 0, tzinfo=UTC))  # 02:00 there
+    [outcome] = firm.nightly.run_due()
+
+    assert outcome.report is not None and outcome.report.sent == 1
+    assert firm.workspace.client("ACME").timezone == "America/Martinique"
+
+
+def test_an_unknown_time_zone_is_refused_and_the_settings_kept(firm: Firm) -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        firm.workspace.set_client("ACME", timezone="Mars/Olympus", auto_send="nightly")
+
+    settings = firm.workspace.client("ACME")
+    assert (settings.timezone, settings.auto_send) == ("Europe/Paris", "manual")
+
+
 def test_a_nightly_client_is_sent_once_per_local_day(firm: Firm) -> None:
     firm.nightly_client()
     firm.verified("ACME", "a")

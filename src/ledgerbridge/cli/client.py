@@ -55,6 +55,17 @@ def _send_time(value: str | None) -> str | None:
         raise typer.BadParameter(str(error), param_hint="--at") from None
 
 
+def _timezone(value: str | None) -> str | None:
+    from ledgerbridge.workspace.clients import parse_timezone
+
+    if value is None:
+        return None
+    try:
+        return parse_timezone(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--timezone") from None
+
+
 def _api(value: OnOff | None) -> bool | None:
     return None if value is None else value is OnOff.on
 
@@ -105,6 +116,15 @@ def set_settings(
         str | None,
         typer.Option("--at", metavar="HH:MM", help="Local time of the nightly sending."),
     ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            metavar="ZONE",
+            help="The client's time zone (IANA name, default Europe/Paris): its nightly hour,"
+            " its dates and the times shown follow it.",
+        ),
+    ] = None,
 ) -> None:
     """Change a client's settings; the options not given keep their value."""
     settings = open_workspace().set_client(
@@ -112,6 +132,7 @@ def set_settings(
         api_enabled=_api(api),
         auto_send=auto_send.value if auto_send is not None else None,
         send_at=_send_time(at),
+        timezone=_timezone(timezone),
     )
     if is_json():
         emit({"client": settings.as_dict()})
@@ -135,9 +156,11 @@ def show(folder: FolderArgument) -> None:
         )
         return
     api = "on" if settings.api_enabled else "off"
-    sending: str = settings.auto_send
-    if settings.auto_send == "nightly":
-        sending += f" at {settings.send_at} ({settings.timezone})"
+    sending = (
+        f"nightly at {settings.send_at}"
+        if settings.auto_send == "nightly"
+        else f"manual (nightly would send at {settings.send_at})"
+    )
     mirror = (
         f"published on {local_time(mirrored.published_at, settings.timezone)}"
         if mirrored is not None
@@ -147,6 +170,7 @@ def show(folder: FolderArgument) -> None:
         f"Client {settings.folder}\n"
         f"  API                {api}\n"
         f"  automatic sending  {sending}\n"
+        f"  time zone          {settings.timezone}\n"
         f"  connected since    {local_time(settings.created_at, settings.timezone)}\n"
         f"  ledger setup       {mirror}\n"
     )

@@ -36,6 +36,21 @@ def parse_send_time(text: str) -> str:
     return value
 
 
+def parse_timezone(text: str) -> str:
+    """An IANA time zone name (`Europe/Paris`); ValueError saying what is expected."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = text.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {text!r}: give an IANA name such as Europe/Paris,"
+            " America/Martinique or Indian/Reunion"
+        ) from None
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class ClientSettings:
     folder: str
@@ -59,7 +74,7 @@ class ClientSettings:
         sending = (
             f"nightly at {self.send_at} ({self.timezone})"
             if self.auto_send == "nightly"
-            else "manual"
+            else f"manual (nightly would send at {self.send_at}, {self.timezone})"
         )
         return f"Client {self.folder}: API {'on' if self.api_enabled else 'off'}, automatic sending {sending}."
 
@@ -170,6 +185,7 @@ def update_client(
     api_enabled: bool | None = None,
     auto_send: AutoSend | None = None,
     send_at: str | None = None,
+    timezone: str | None = None,
 ) -> ClientSettings:
     """Change the settings given; the others keep their value."""
     require_client(connection, folder)
@@ -182,6 +198,8 @@ def update_client(
         changes["auto_send"] = auto_send
     if send_at is not None:
         changes["send_at"] = parse_send_time(send_at)
+    if timezone is not None:
+        changes["timezone"] = parse_timezone(timezone)
     if changes:
         connection.execute(clients.update().where(clients.c.folder == folder).values(**changes))
     return require_client(connection, folder)

@@ -132,11 +132,18 @@ class Workspace:
         api_enabled: bool | None = None,
         auto_send: AutoSend | None = None,
         send_at: str | None = None,
+        timezone: str | None = None,
     ) -> ClientSettings:
-        """Change the settings given; the others keep their value."""
+        """Change the settings given; the others keep their value. `timezone` is the
+        client's (IANA name): its nightly hour, local dates and the times shown follow it."""
         with self._database.transaction() as connection:
             return clients.update_client(
-                connection, folder, api_enabled=api_enabled, auto_send=auto_send, send_at=send_at
+                connection,
+                folder,
+                api_enabled=api_enabled,
+                auto_send=auto_send,
+                send_at=send_at,
+                timezone=timezone,
             )
 
     def client(self, folder: str) -> ClientSettings:
