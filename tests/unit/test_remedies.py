@@ -195,6 +195,46 @@ def test_two_third_parties_of_the_same_name_are_not_guessed_between(
     setup = FolderIndex.of(parse_setup(setup_document))
     remedy = remedy_of(check_in(setup_document, raw), setup, raw)
     assert remedy.precise == (
-        "line 3 uses 401000 without an auxiliary account;"
-        " the folder's auxiliary accounts under 401000 are FEDF (EDF), FEDF2 (EDF)",
+        "line 3 uses 401000 without an auxiliary account; its label names several third"
+        " parties under 401000: EDF (FEDF), EDF (FEDF2); add the auxiliary account of the one"
+        " the line is about",
+    )
+
+
+def test_two_third_parties_named_in_the_label_are_not_guessed_between(
+    check_in: Callable[[Document, Document], CheckResult],
+    setup_document: Document,
+    edf_invoice: Document,
+) -> None:
+    setup_document["third_parties"].append(
+        {"code": "FORANGE", "name": "Orange", "account": "401000"}
+    )
+    raw = without_auxiliary(edf_invoice)
+    raw["label"] = "Prélèvements de mars"
+    raw["lines"][0]["label"] = "Fournitures"
+    raw["lines"][2]["label"] = "Prélèvement EDF Orange"
+    setup = FolderIndex.of(parse_setup(setup_document))
+    remedy = remedy_of(check_in(setup_document, raw), setup, raw)
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account; its label names several third"
+        " parties under 401000: EDF (FEDF), Orange (FORANGE); add the auxiliary account of"
+        " the one the line is about",
+    )
+
+
+def test_a_third_party_of_another_account_named_in_the_label_is_told_with_its_account(
+    check_in: Callable[[Document, Document], CheckResult],
+    setup_document: Document,
+    edf_invoice: Document,
+) -> None:
+    raw = without_auxiliary(edf_invoice)
+    raw["label"] = "Avoir"
+    raw["lines"][0]["label"] = "Fournitures"
+    raw["lines"][2]["label"] = "Dupont SARL"
+    setup = FolderIndex.of(parse_setup(setup_document))
+    remedy = remedy_of(check_in(setup_document, raw), setup, raw)
+    assert remedy.precise == (
+        "line 3 uses 401000 without an auxiliary account; its label names Dupont SARL"
+        " (CDUPONT), whose auxiliary account is under 411000, not 401000: if the line is"
+        " about it, put the line on 411000 with the auxiliary account CDUPONT",
     )

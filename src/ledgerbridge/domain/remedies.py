@@ -178,6 +178,28 @@ def _collective(number: int, account: str, setup: FolderIndex | None, entry: Ent
         name = candidates[party]
         whose = f"{name}'s" if name else "the third party's"
         return f"{text}; {whose} auxiliary account is {party}"
+    label = line.label if (line := _line(entry, number)) is not None else None
+    named = parties.names_in(label, account)
+    if len(named) > 1:
+        listed = ", ".join(_party(code, candidates[code]) for code in sorted(named))
+        return (
+            f"{text}; its label names several third parties under {account}: {listed}; add"
+            " the auxiliary account of the one the line is about"
+        )
+    elsewhere = sorted(parties.names_in(label, None) - candidates.keys())
+    owners = setup.auxiliary_accounts
+    if len(elsewhere) == 1:
+        [code] = elsewhere
+        return (
+            f"{text}; its label names {_party(code, parties.name(code))}, whose auxiliary"
+            f" account is under {owners[code]}, not {account}: if the line is about it, put the"
+            f" line on {owners[code]} with the auxiliary account {code}"
+        )
+    if elsewhere:
+        listed = ", ".join(
+            f"{_party(code, parties.name(code))} under {owners[code]}" for code in elsewhere
+        )
+        return f"{text}; its label names third parties of other accounts: {listed}"
     if not candidates:
         return (
             f"{text}; the folder has no third party under {account}: create it in the ledger,"
@@ -189,36 +211,52 @@ def _collective(number: int, account: str, setup: FolderIndex | None, entry: Ent
     return f"{text}; the folder's auxiliary accounts under {account} are {listed}"
 
 
+def _party(code: str, name: str) -> str:
+    return f"{name} ({code})" if name else code
+
+
 class _ThirdParties:
     """A folder's third parties by the account they belong to, and how to spot their names."""
 
     def __init__(self, setup: FolderIndex) -> None:
         self._by_account: dict[str, dict[str, str]] = {}
+        self._names: dict[str, str] = {}
         for code, owner in sorted(setup.auxiliary_accounts.items()):
-            self._by_account.setdefault(owner, {})[code] = setup.third_party_names.get(code, "")
-        self._spotters: dict[str, tuple[re.Pattern[str], dict[str, set[str]]]] = {}
+            name = setup.third_party_names.get(code, "")
+            self._by_account.setdefault(owner, {})[code] = name
+            self._names[code] = name
+        self._spotters: dict[str | None, tuple[re.Pattern[str], dict[str, set[str]]]] = {}
 
     def under(self, account: str) -> dict[str, str]:
         """Code -> name of the third parties whose auxiliary account is under `account`."""
         return self._by_account.get(account, {})
 
+    def name(self, code: str) -> str:
+        return self._names.get(code, "")
+
     def named_in(self, text: str | None, account: str) -> str | None:
         """The one third party under `account` whose name (or code) the text mentions as a
-        whole word; the longest name wins when one contains another (`EDF ENR` over `EDF`)."""
-        if not text or not self.under(account):
-            return None
-        pattern, owners = self._spotter(account)
-        terms = {found.group(1) for found in pattern.finditer(text.casefold())}
-        if not terms:
-            return None
-        longest = max(len(term) for term in terms)
-        codes = {code for term in terms if len(term) == longest for code in owners[term]}
-        return _single(codes)
+        whole word; None when it mentions none, or several."""
+        return _single(self.names_in(text, account))
 
-    def _spotter(self, account: str) -> tuple[re.Pattern[str], dict[str, set[str]]]:
+    def names_in(self, text: str | None, account: str | None) -> set[str]:
+        """The codes of the third parties under `account` (None: of the whole folder) whose
+        names (or codes) the text mentions as whole words. Where one name holds another,
+        the longest is the one found there (`EDF ENR` is EDF ENR, not EDF)."""
+        parties = self._names if account is None else self.under(account)
+        if not text or not parties:
+            return set()
+        pattern, owners = self._spotter(account, parties)
+        return {
+            code for found in pattern.finditer(text.casefold()) for code in owners[found.group(1)]
+        }
+
+    def _spotter(
+        self, account: str | None, parties: Mapping[str, str]
+    ) -> tuple[re.Pattern[str], dict[str, set[str]]]:
         if account not in self._spotters:
             owners: dict[str, set[str]] = {}
-            for code, name in self.under(account).items():
+            for code, name in parties.items():
                 for term in (name, code):
                     if term:
                         owners.setdefault(term.casefold(), set()).add(code)
