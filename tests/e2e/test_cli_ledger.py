@@ -6,10 +6,12 @@ import io
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from ledgerbridge.domain.clock import local_time
 from tests.e2e.conftest import Cli
 
 
@@ -28,6 +30,21 @@ def test_check_prints_each_verdict_with_the_failing_line_and_its_remedy(
     )
     assert "fix      Edit the entry and add the missing auxiliary account" in outcome.out
     assert "2 accepted, 1 rejected" in outcome.err
+
+
+def test_check_of_an_unknown_section_shows_the_fixes_that_apply_not_the_waiver(
+    cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
+) -> None:
+    entry = json.loads(entries_file.read_text())["entries"][0]
+    entry["lines"][0]["analytics"][0]["section"] = "MARSEILLE"
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps({"folder": "ACME", "entries": [entry]}))
+
+    outcome = cli("ledger", "check", "--setup", setup_file, batch)
+
+    fixes = [line.strip() for line in outcome.out.splitlines() if line.strip().startswith("fix")]
+    assert fixes[0].startswith("fix      Edit the entry to allocate the line on every axis")
+    assert not any("without analytics" in fix for fix in fixes)
 
 
 def test_check_json_is_one_object_of_results_in_the_shape_of_the_spec(
@@ -95,16 +112,137 @@ def test_post_numbers_entries_and_a_second_post_replays_them(
 
     shown = cli("ledger", "entries", "ACME").out.splitlines()
     assert shown == [
-        "ENTRY       DATE        JNL  ID  LABEL  TOTAL",
+        "ENTRY   DATE        JNL         TOTAL  ID        LABEL",
         "    ACCOUNT                  DEBIT        CREDIT  LABEL",
-        "2025/1      2025-12-31  ACH  ok-small    1.50",
+        "2025/1  2025-12-31  ACH          1.50  ok-small",
         "    445660                    1.50",
         "    401000 FEDF                             1.50",
-        "2026/1      2026-03-14  ACH  ok-edf  EDF mars 2026  120.00",
+        "2026/1  2026-03-14  ACH        120.00  ok-edf    EDF mars 2026",
         "    606100                  100.00                EDF mars 2026",
         "    445660                   20.00                TVA",
         "    401000 FEDF                           120.00  EDF",
     ]
+
+
+def _starts(text: str, values: list[str]) -> list[int]:
+    """Where each value starts in `text`, looked for left to right."""
+    found, at = [], 0
+    for value in values:
+        at = text.index(value, at)
+        found.append(at)
+        at += len(value)
+    return found
+
+
+def test_ledger_entries_header_stands_over_its_columns_whatever_their_widths(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    def entry(entry_id: str, amount: str, label: str | None) -> dict[str, object]:
+        return {
+            "id": entry_id,
+            "journal": "ACH",
+            "date": "2026-03-14",
+            **({"label": label} if label else {}),
+            "lines": [
+                {"account": "445660", "debit": amount},
+                {"account": "401000", "auxiliary": "FEDF", "credit": amount},
+            ],
+        }
+
+    entries = [entry("a", "1.50", "Petit"), entry("an-entry-id-much-longer", "98765.43", None)]
+    entries += [entry(f"n{number}", "2.00", f"Facture {number}") for number in range(9)]
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps({"folder": "ACME", "entries": entries}), encoding="utf-8")
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    assert cli("ledger", "post", "ACME", batch).code == 0
+
+    lines = cli("ledger", "entries", "ACME").out.splitlines()
+
+    header, rows = lines[0], [line for line in lines[2:] if not line.startswith("    ")]
+    names = ["ENTRY", "DATE", "JNL", "TOTAL", "ID", "LABEL"]
+    starts = dict(zip(names, _starts(header, names), strict=True))
+    total_end = starts["TOTAL"] + len("TOTAL")
+    assert len(rows) == 11
+    for row, posted in zip(rows, entries, strict=True):
+        fields = row.split()
+        number, date, journal, total, entry_id = fields[:5]
+        where = _starts(row, [number, date, journal, total, entry_id])
+        assert where[:3] == [starts["ENTRY"], starts["DATE"], starts["JNL"]], row
+        assert where[3] + len(total) == total_end, row  # amounts are right-aligned
+        assert where[4] == starts["ID"], row
+        if posted.get("label"):
+            assert row.index(str(posted["label"]), where[4] + len(entry_id)) == starts["LABEL"]
+    assert rows[-1].startswith("2026/11 ")
+
+
+STALE_PREFLIGHT = "The workspace's pre-flight still reads the setup published on"
+
+
+def test_applying_a_changed_setup_says_the_preflight_reads_the_one_published_before(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    assert cli("client", "connect", "ACME").code == 0
+    assert cli("ledger", "admin-auth").code == 0
+    assert cli("ledger", "marketplace", "ACME", "--activate", "--accept").code == 0
+    assert cli("ledger", "resync-fiscal-years", "ACME").code == 0
+    published = cli("client", "show", "ACME", "--json").json["client"]["mirror"]["published_at"]
+    setup = json.loads(setup_file.read_text(encoding="utf-8"))
+    setup["import_cursor"] = {"locked_periods": []}
+    unlocked = tmp_path / "unlocked.json"
+    unlocked.write_text(json.dumps(setup), encoding="utf-8")
+
+    updated = cli("ledger", "apply", "--setup", unlocked, "--json")
+
+    assert updated.code == 0
+    assert list(updated.json) == ["folder"]  # the message is on stderr only
+    assert updated.err.splitlines()[-1] == (
+        f"{STALE_PREFLIGHT} {local_time(datetime.fromisoformat(published), 'Europe/Paris')}:"
+        " ledgerbridge ledger resync-fiscal-years ACME publishes this one to the workspace."
+    )
+    assert cli("ledger", "resync-fiscal-years", "ACME").code == 0
+    assert STALE_PREFLIGHT not in cli("ledger", "apply", "--setup", unlocked).err
+
+
+def test_applying_a_setup_says_nothing_of_a_preflight_without_a_mirror(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    setup = json.loads(setup_file.read_text(encoding="utf-8"))
+    setup["name"] = "ACME SAS (renamed)"
+    renamed = tmp_path / "renamed.json"
+    renamed.write_text(json.dumps(setup), encoding="utf-8")
+    created = cli("ledger", "apply", "--setup", setup_file)
+    without_client = cli("ledger", "apply", "--setup", renamed)
+    assert cli("client", "connect", "ACME").code == 0
+    without_mirror = cli("ledger", "apply", "--setup", setup_file)
+
+    for outcome in (created, without_client, without_mirror):
+        assert outcome.code == 0
+        assert outcome.err.count("\n") == 1, outcome.err  # the summary alone
+        assert STALE_PREFLIGHT not in outcome.err
+
+
+@pytest.mark.parametrize("verb", ["open", "resync-fiscal-years"])
+def test_an_administrator_who_never_authenticated_is_told_to_authenticate_not_to_again(
+    cli: Cli, setup_file: Path, verb: str
+) -> None:
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    assert cli("ledger", "marketplace", "ACME", "--activate", "--accept").code == 0
+
+    outcome = cli("ledger", verb, "ACME")
+
+    assert outcome.code == 1
+    message, fix = outcome.err.splitlines()
+    assert message == (  # the seed's own words, "identify again" included
+        "For security reasons, the GE Connector security certificate has expired."
+        " It is necessary for the reference administrator to identify again."
+    )
+    assert fix.startswith(
+        "To fix: The reference administrator has never authenticated. Authenticate the"
+        " reference administrator with `ledgerbridge ledger admin-auth` ("
+    )
+    assert fix.endswith("then try again.")
+    assert "again with" not in fix and "authenticates again" not in fix
 
 
 def test_post_of_the_same_id_with_other_content_is_an_idempotency_conflict(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -214,6 +215,54 @@ def test_admin_auth_accepts_a_past_date_and_records_an_expired_credential(cli: C
     assert "expired" in outcome.err
 
 
+def test_admin_auth_with_a_date_says_the_last_day_of_validity_and_the_local_end(
+    cli: Cli,
+) -> None:
+    valid = cli("ledger", "admin-auth", "--expires", "2099-12-31")
+    expired = cli("ledger", "admin-auth", "--expires", "2020-01-31")
+
+    assert "the certificate is valid through 2099-12-31 (until 2100-01-01 00:00 CET)." in valid.err
+    assert "valid through 2020-01-31, expired since 2020-02-01 00:00 CET:" in expired.err
+    assert "UTC" not in valid.err + expired.err
+
+
+def test_admin_auth_by_default_tells_its_end_in_local_time(cli: Cli) -> None:
+    outcome = cli("ledger", "admin-auth")
+
+    assert re.search(r"valid until \d{4}-\d\d-\d\d \d\d:\d\d CES?T\.", outcome.err)
+
+
+def test_marketplace_tells_the_ledgers_times_in_the_folders_client_zone(acme: Cli) -> None:
+    acme("ledger", "admin-auth", "--expires", "2020-01-31")
+    acme("ledger", "marketplace", "ACME", "--activate", "--accept")
+    deactivated = acme("ledger", "marketplace", "ACME", "--deactivate")
+    without_client = acme("ledger", "marketplace", "ACME")
+    acme("client", "connect", "ACME")
+    acme("client", "set", "ACME", "--timezone", "America/Martinique")
+
+    with_client = acme("ledger", "marketplace", "ACME")
+
+    # Europe/Paris, the product's default zone, while no client is tied to the folder.
+    assert re.search(r"deactivated \(since \d{4}-\d\d-\d\d \d\d:\d\d CES?T\)", without_client.out)
+    assert "certificate expired on 2020-02-01 00:00 CET" in without_client.out
+    assert (
+        "disconnected: the GE Connector security certificate expired on 2020-02-01 00:00 CET"
+        in (deactivated.err)
+    )
+    assert "certificate expired on 2020-01-31 19:00 AST" in with_client.out
+    assert re.search(r"deactivated \(since \d{4}-\d\d-\d\d \d\d:\d\d AST\)", with_client.out)
+    assert "UTC" not in without_client.out + deactivated.err + with_client.out
+
+
+def test_marketplace_json_keeps_iso_times_and_its_reasons_in_utc(acme: Cli) -> None:
+    acme("ledger", "admin-auth", "--expires", "2020-01-31")
+
+    connector = acme("ledger", "marketplace", "ACME", "--json").json["connector"]
+
+    assert connector["administrator"]["expires_at"] == "2020-01-31T23:00:00+00:00"
+    assert "expired on 2020-01-31 23:00 UTC" in connector["administrator"]["reason"]
+
+
 def test_admin_auth_with_an_impossible_date_is_bad_usage(cli: Cli) -> None:
     outcome = cli("ledger", "admin-auth", "--expires", "2026-13-01")
 
@@ -236,6 +285,18 @@ def test_resync_fiscal_years_publishes_the_folders_setup(acme: Cli, relay: Relay
     assert published is not None
     assert published.published_at.isoformat() == publication["published_at"]
     assert "fiscal years: 2025 open, 2026 open" in outcome.err
+
+
+def test_resync_fiscal_years_tells_the_publication_time_in_the_clients_zone(acme: Cli) -> None:
+    acme("ledger", "admin-auth")
+    acme("ledger", "marketplace", "ACME", "--activate", "--accept")
+    acme("client", "connect", "ACME")
+    acme("client", "set", "ACME", "--timezone", "America/Martinique")
+
+    outcome = acme("ledger", "resync-fiscal-years", "ACME")
+
+    assert outcome.code == 0
+    assert re.search(r"published to the workspace at \d{4}-\d\d-\d\d \d\d:\d\d AST ", outcome.err)
 
 
 def test_resync_fiscal_years_is_refused_with_the_connector_inactive(acme: Cli) -> None:

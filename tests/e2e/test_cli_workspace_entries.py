@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from ledgerbridge.cli import diagnose
-from ledgerbridge.workspace.diagnostics import Check
+from ledgerbridge.workspace.diagnostics import Check, EntryFailures
 from tests.e2e.conftest import DATA, Cli
 from tests.integration.workspace_samples import invoice, without_auxiliary
 
@@ -703,10 +704,79 @@ def test_doctor_counts_the_problems_it_found(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, failing: int, said: str
 ) -> None:
     checks = [Check("api", True, "fine")] + [Check(f"c{n}", False, "wrong") for n in range(failing)]
-    platform = SimpleNamespace(diagnostics=SimpleNamespace(doctor=lambda folder: checks))
+    platform = SimpleNamespace(
+        diagnostics=SimpleNamespace(
+            doctor=lambda folder: checks,
+            entry_failures=lambda folder: EntryFailures(folder, failed=0, predicted=0),
+        )
+    )
     monkeypatch.setattr(diagnose, "open_platform", lambda: platform)
     outcome = cli("doctor", "ACME")
     assert outcome.err.rstrip().endswith(f"Client ACME: {said}")
+
+
+def test_doctor_is_not_all_clear_while_entries_failed_or_will_fail(
+    workspace: Workspace,
+) -> None:
+    workspace.open_the_link()
+    assert workspace.cli("ledger", "resync-fiscal-years", "ACME").code == 0
+    workspace.import_entries(invoice("posted"), without_auxiliary("failed-1"))
+    workspace.import_entries(without_auxiliary("failed-2"))
+    workspace.send_and_post("posted", "failed-1", "failed-2")
+    workspace.import_entries(without_auxiliary("next"))  # the pre-flight predicts its rejection
+
+    outcome = workspace.cli("doctor", "ACME")
+
+    assert outcome.code == 0
+    assert "✗" not in outcome.out  # the six checks pass: the link is in order
+    assert (
+        "2 entries failed synchronization: ledgerbridge entries list ACME --status sync_failed"
+        " shows each with its fix." in outcome.out
+    )
+    assert (
+        "1 entry to send will be rejected by the ledger as written (pre-flight): ledgerbridge"
+        " entries list ACME --status to_verify,verified shows each with its fix." in outcome.out
+    )
+    assert "all clear" not in outcome.out + outcome.err
+    assert "Client ACME: the link to the ledger is in order;" in outcome.err
+    checks = workspace.cli("doctor", "ACME", "--json").json
+    assert list(checks) == ["checks"] and len(checks["checks"]) == 6  # JSON: the six checks
+
+
+def test_doctor_is_all_clear_once_no_entry_failed(workspace: Workspace) -> None:
+    workspace.open_the_link()
+    assert workspace.cli("ledger", "resync-fiscal-years", "ACME").code == 0
+    workspace.import_entries(invoice("posted"))
+    workspace.send_and_post("posted")
+
+    outcome = workspace.cli("doctor", "ACME")
+
+    assert "failed synchronization" not in outcome.out
+    assert outcome.err.rstrip().endswith("Client ACME: all clear.")
+
+
+def test_rejections_table_has_a_header_and_says_settled_or_not_settled(
+    workspace: Workspace,
+) -> None:
+    workspace.open_the_link()
+    workspace.import_entries(without_auxiliary("kept"), without_auxiliary("dropped"))
+    workspace.send_and_post("kept", "dropped")
+    assert workspace.cli("entries", "exclude", "ACME", "dropped").code == 0
+
+    outcome = workspace.cli("rejections", "ACME")
+
+    header, *rows = outcome.out.splitlines()
+    assert re.fullmatch(r"AT +STATE +ENTRY +REV +CODE +MESSAGE", header)
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d CES?T"
+    message = r"collective_account +Account \(401000\) or other is collective"
+    assert len(rows) == 2
+    [kept] = [row for row in rows if " kept " in row]
+    [dropped] = [row for row in rows if " dropped " in row]
+    assert re.fullmatch(rf"{when}  not settled +kept +1 +{message}", kept)
+    assert re.fullmatch(rf"{when}  settled +dropped +1 +{message}", dropped)
+    assert " open " not in outcome.out
+    json_rows = workspace.cli("rejections", "ACME", "--json").json["rejections"]
+    assert {row["id"]: row["settled"] for row in json_rows} == {"kept": False, "dropped": True}
 
 
 def test_entries_verbs_are_listed_in_the_help(cli: Cli) -> None:

@@ -317,8 +317,9 @@ def test_rejections_tab_lists_every_rejection_newest_first_and_settles(scenario:
     at = datetime.fromisoformat(rows[0]["at"]).astimezone(ZoneInfo("Europe/Paris"))
     shown = scenario.cli("rejections", "ACME").out
     assert shown == (
-        f"{at:%Y-%m-%d %H:%M %Z}  settled   inv-1 rev 1  collective_account:"
-        " Account (401000) or other is collective\n"
+        "AT                    STATE    ENTRY  REV  CODE                MESSAGE\n"
+        f"{at:%Y-%m-%d %H:%M %Z}  settled  inv-1  1    collective_account"
+        "  Account (401000) or other is collective\n"
     )
 
 

@@ -14,11 +14,12 @@ from ledgerbridge.domain.entries import Entry, entry_document, parse_entry
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.setup import FolderSetup, ReferenceData, read_value
 from ledgerbridge.platform import Platform
+from ledgerbridge.relay.errors import CertificateExpired
 from ledgerbridge.workspace.diagnostics import Check
 from ledgerbridge.workspace.errors import UnknownClient
 from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.sync import Synchronizer
-from ledgerbridge.workspace.tables import outbox
+from ledgerbridge.workspace.tables import entries, outbox
 from tests.integration.ledger_samples import acme_setup, purchase, sale, without_auxiliary
 from tests.integration.workspace_samples import Doorway
 
@@ -171,8 +172,20 @@ def test_credential_check_fails_once_the_certificate_expired(firm: Firm) -> None
 
     assert before.ok and "valid until 2026-04-01 00:00 CEST" in before.message
     assert not expired.ok
-    assert "expired on 2026-03-31 22:00 UTC" in expired.message
+    # In the client's local time, as when it was valid: never in UTC beside it.
+    assert "expired on 2026-04-01 00:00 CEST" in expired.message
+    assert "UTC" not in expired.message
     assert expired.fix is not None and "ledgerbridge ledger admin-auth" in expired.fix
+
+
+def test_credential_check_tells_the_expiry_in_the_clients_own_zone(firm: Firm) -> None:
+    firm.workspace.set_client("ACME", timezone="America/Martinique")
+    firm.relay.authenticate_administrator(date(2026, 3, 1))  # to the end of the day in Paris
+
+    credential = firm.check("credential")
+
+    assert not credential.ok
+    assert "expired on 2026-03-01 19:00 AST" in credential.message
 
 
 def test_credential_check_fails_when_the_administrator_never_authenticated(firm: Firm) -> None:
@@ -272,6 +285,26 @@ def test_waiting_batches_check_says_how_many_wait_since_when_and_why(firm: Firm)
     firm.relay.activate_connector("ACME", accept=True)
     firm.platform.open_accounting("ACME")
     assert firm.check("waiting_batches").ok
+
+
+def test_waiting_batches_refused_by_an_expired_certificate_tell_no_time_in_utc(
+    firm: Firm,
+) -> None:
+    firm.relay.activate_connector("ACME", accept=True)
+    firm.relay.authenticate_administrator(date(2026, 3, 1))
+    firm.send(purchase("a"))
+    with pytest.raises(CertificateExpired):
+        firm.platform.open_accounting("ACME")
+
+    waiting = firm.check("waiting_batches")
+
+    assert not waiting.ok
+    assert (
+        "Last opening: the GE Connector security certificate has expired: the reference"
+        " administrator must identify again" in waiting.message
+    )
+    assert "UTC" not in waiting.message
+    assert "expired on 2026-03-02 00:00 CET" in firm.check("credential").message
 
 
 def test_waiting_batches_check_tells_a_send_the_relay_never_confirmed(
@@ -376,6 +409,44 @@ def test_mirror_check_fails_when_the_mirror_is_old_or_missing(firm: Firm) -> Non
 
 
 # -- the Rejections tab -------------------------------------------------------------------------
+
+
+def test_entry_failures_count_the_failed_entries_and_those_predicted_to_fail(
+    firm: Firm,
+) -> None:
+    firm.in_order()
+    firm.send(purchase("ok"), without_auxiliary("failed-1"), without_auxiliary("failed-2"))
+    firm.platform.open_accounting("ACME")
+    firm.workspace.import_entries("ACME", [without_auxiliary("next"), purchase("fine")])
+    firm.workspace.verify("ACME", ["next"])
+
+    failures = firm.platform.diagnostics.entry_failures("ACME")
+
+    assert (failures.failed, failures.predicted) == (2, 1)
+    assert failures.notes() == [
+        "2 entries failed synchronization: ledgerbridge entries list ACME --status sync_failed"
+        " shows each with its fix",
+        "1 entry to send will be rejected by the ledger as written (pre-flight): ledgerbridge"
+        " entries list ACME --status to_verify,verified shows each with its fix",
+    ]
+    assert all(check.ok for check in firm.doctor().values())  # not one of the six checks
+
+
+def test_entry_failures_make_a_verdict_against_an_older_setup_again(firm: Firm) -> None:
+    firm.in_order()
+    firm.workspace.import_entries("ACME", [without_auxiliary("next"), purchase("fine")])
+    with firm.database.transaction() as connection:  # verdicts of an older check or setup
+        connection.execute(entries.update().values(predicted=None, predicted_against="older"))
+
+    assert firm.platform.diagnostics.entry_failures("ACME").predicted == 1
+
+
+def test_entry_failures_need_a_mirror_to_predict_and_a_known_client(firm: Firm) -> None:
+    firm.workspace.import_entries("ACME", [without_auxiliary("next")])
+
+    assert firm.platform.diagnostics.entry_failures("ACME").notes() == []
+    with pytest.raises(UnknownClient):
+        firm.platform.diagnostics.entry_failures("NOPE")
 
 
 def test_rejections_are_listed_newest_first_with_what_the_ledger_said(firm: Firm) -> None:

@@ -10,6 +10,7 @@ from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.setup import parse_setup
 from ledgerbridge.ledger import Ledger, PostingSummary, UnknownFolder
+from ledgerbridge.ledger.queries import PostedWidths
 from tests.integration.ledger_samples import (
     POSTED_AT,
     acme_document,
@@ -37,6 +38,22 @@ def post(
 
 def numbers(ledger: Ledger) -> list[tuple[str, int, str]]:
     return [(entry.fiscal_year, entry.number, entry.id) for entry in ledger.posted_entries("ACME")]
+
+
+def test_the_widths_of_the_posted_entries_are_those_of_their_longest_values(
+    acme: Ledger,
+) -> None:
+    assert acme.posted_widths("ACME") == PostedWidths()
+    post(acme, [purchase(f"n{n}", "2026-03-14") for n in range(10)])
+    post(acme, [sale("a-much-longer-id", "2025-09-30"), without_auxiliary("never-posted-id-x")])
+
+    assert acme.posted_widths("ACME") == PostedWidths(
+        entry_id=len("a-much-longer-id"), fiscal_year=4, number=2, journal=3
+    )
+    assert acme.posted_widths("ACME", "2025") == PostedWidths(
+        entry_id=len("a-much-longer-id"), fiscal_year=4, number=1, journal=3
+    )
+    assert acme.posted_widths("ACME", "2026").entry_id == len("n0")
 
 
 def test_accepted_entries_are_numbered_without_gaps_per_fiscal_year(acme: Ledger) -> None:

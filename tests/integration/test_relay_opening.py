@@ -202,6 +202,12 @@ def test_a_never_authenticated_administrator_refuses_the_opening_too(
         relay.open_folder("ACME", acme)
 
     assert refused.value.message == CERTIFICATE_EXPIRED_MESSAGE
+    assert refused.value.fix == (
+        "The reference administrator has never authenticated. Authenticate the reference"
+        " administrator with `ledgerbridge ledger admin-auth` (Processes > GE Connector >"
+        " Reference Administrator > Authenticate Reference Administrator Account), then try"
+        " again."
+    )
     assert posted_numbers(acme) == []
     assert len(relay.waiting("ACME")) == 1
 

@@ -600,6 +600,31 @@ def test_the_scheduler_runs_the_due_passes_until_stopped(firm: Firm) -> None:
     assert len(firm.waiting()) == 1  # the second look found the day's pass done
 
 
+def test_the_scheduler_tells_each_pass_with_the_clients_local_time(firm: Firm) -> None:
+    firm.nightly_client("ACME")
+    firm.workspace.set_client("BETA", auto_send="nightly", timezone="America/Martinique")
+    firm.workspace.set_client("BETA", api_enabled=False)
+    firm.verified("ACME", "a")
+    firm.clock.set(datetime(2026, 1, 15, 6, 0, tzinfo=UTC))  # 07:00 in Paris, 02:00 there
+    stop = threading.Event()
+    told: list[str] = []
+
+    serve_scheduler(
+        StopAfter(firm, stop, passes=2),
+        stop,
+        every_seconds=0,
+        on_pass=lambda run: told.append(run.line()),
+    )
+
+    sent, refused = told
+    assert sent == (
+        "2026-01-15 07:00 CET  Client ACME: 1 entry sent to the relay; sent entries stay"
+        " synchronizing until the ledger opens the folder's accounting."
+    )
+    assert refused.startswith("2026-01-15 02:00 AST  Client BETA: not sent: ")
+    assert "API setting is off" in refused
+
+
 def test_a_failing_pass_does_not_stop_the_scheduler(firm: Firm) -> None:
     firm.nightly_client()
     firm.verified("ACME", "a")

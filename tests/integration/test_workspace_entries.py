@@ -257,6 +257,36 @@ def test_an_edit_is_a_new_revision_of_the_patched_document_back_to_to_verify(
     ]
 
 
+def test_an_edit_that_leaves_fewer_lines_says_which_list_it_shortened(
+    workspace: Workspace,
+) -> None:
+    outcome = workspace.edit("ACME", "inv-1", {"lines": [{"auxiliary": "FEDF"}]})
+    whole = workspace.edit("ACME", "inv-2", {"lines": invoice("x")["lines"][::-1]})
+
+    assert (outcome.changed, outcome.revision) == (True, 2)
+    assert [(s.path, s.before, s.after) for s in outcome.shortened] == [("lines", 3, 1)]
+    assert "shortened" not in outcome.as_dict()  # the JSON result keeps its shape
+    assert (whole.changed, whole.shortened) == (True, ())
+
+
+def test_show_gives_the_row_of_the_list_and_the_current_revisions_document(
+    workspace: Workspace, database: Database
+) -> None:
+    workspace.edit("ACME", "inv-1", {"label": "EDF (corrigé)"})
+    failed_by_ledger(database, "ACME", "inv-1", "E42", "Compte 401 bloqué par l'exercice")
+
+    view = workspace.show_entry("ACME", "inv-1")
+
+    [listed] = workspace.list_entries("ACME", [S.SYNC_FAILED])
+    assert view.row == listed
+    assert view.document == {**invoice("inv-1"), "label": "EDF (corrigé)"}
+    assert view.as_dict() == {**listed.as_dict(), "document": view.document}
+    with pytest.raises(UnknownEntry):
+        workspace.show_entry("ACME", "nope")
+    with pytest.raises(UnknownClient):
+        workspace.show_entry("NOPE", "inv-1")
+
+
 def test_an_edit_clears_the_ledgers_verdict_of_the_previous_revision(
     workspace: Workspace, database: Database
 ) -> None:

@@ -80,6 +80,19 @@ def test_a_fix_names_the_entrys_folder_and_id_so_it_runs_as_written(
     assert "FOLDER" not in refused.value.fix and " ID" not in refused.value.fix
 
 
+@pytest.mark.parametrize("action", [A.EDIT, A.EXCLUDE])
+def test_a_synchronizing_entrys_fix_says_where_to_look_when_its_batch_stays_waiting(
+    action: Action,
+) -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_status("c1-objref", S.SYNCHRONIZING, action, folder="PAINDOR")
+    assert refused.value.fix == (
+        "wait for its result: open the folder's accounting in the ledger"
+        " (`ledgerbridge ledger open PAINDOR`), then try again; if its batch stays waiting,"
+        " `ledgerbridge doctor PAINDOR` says why."
+    )
+
+
 @pytest.mark.parametrize(
     ("status", "said"),
     [

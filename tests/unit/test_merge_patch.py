@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgerbridge.domain.merge_patch import merge_patch
+from ledgerbridge.domain.merge_patch import ShortenedList, merge_patch, shortened_lists
 
 # Appendix A of RFC 7386, case by case: original, patch, result.
 RFC_EXAMPLES: list[tuple[Any, Any, Any]] = [
@@ -98,3 +98,63 @@ def test_an_empty_patch_leaves_an_object_as_it_is(target: Any) -> None:
 @given(objects_without_nulls)
 def test_a_patch_without_nulls_applied_to_nothing_is_itself(patch: dict[str, Any]) -> None:
     assert merge_patch({}, patch) == patch
+
+
+THREE_LINES = {
+    "id": "inv-1",
+    "lines": [
+        {"account": "606100", "debit": "100.00"},
+        {"account": "445660", "debit": "20.00"},
+        {"account": "401000", "credit": "120.00"},
+    ],
+}
+
+
+def test_a_patch_giving_one_line_to_add_an_auxiliary_is_told_to_have_dropped_two() -> None:
+    patch = {"lines": [{"auxiliary": "FORANGE"}]}
+
+    assert len(merge_patch(THREE_LINES, patch)["lines"]) == 1
+    assert list(shortened_lists(THREE_LINES, patch)) == [ShortenedList("lines", 3, 1)]
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"label": "corrigé"},
+        {"lines": None},  # removing the list is said by the patch itself
+        {"lines": [{"account": "606100", "debit": "1"}] * 3},
+        {"lines": [{"account": "606100", "debit": "1"}] * 4},
+        {"lines": "none"},
+    ],
+)
+def test_a_patch_that_shortens_no_list_is_not_told_to(patch: dict[str, Any]) -> None:
+    assert list(shortened_lists(THREE_LINES, patch)) == []
+
+
+def test_a_list_shortened_inside_an_object_is_named_by_its_path() -> None:
+    target = {"analytics": {"axes": [{"code": "SITE"}, {"code": "DEPT"}], "allow": False}}
+    patch: dict[str, Any] = {"analytics": {"axes": []}}
+
+    assert list(shortened_lists(target, patch)) == [ShortenedList("analytics.axes", 2, 0)]
+
+
+# Keys without a dot, so that a path names its lists unambiguously.
+named_values = st.recursive(
+    st.none() | st.integers(),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet="abc", min_size=1, max_size=2), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(named_values, named_values)
+def test_a_shortened_list_is_one_the_patch_left_shorter(target: Any, patch: Any) -> None:
+    result = merge_patch(target, patch)
+    for shortened in shortened_lists(target, patch):
+        before, after = target, result
+        for key in shortened.path.split("."):
+            before, after = before[key], after[key]
+        assert (len(before), len(after)) == (shortened.before, shortened.after)
+        assert shortened.after < shortened.before

@@ -149,6 +149,120 @@ def test_several_problems_give_every_precise_finding_and_the_fixes_of_each_code(
     assert remedy.actions[0] == CATALOGUE["collective_account"].remedies[0].en
 
 
+WAIVE_ANALYTICS, OR_ALLOCATE_EVERY_AXIS, CREATE_AXIS_OR_SECTION = (
+    remedy.en for remedy in CATALOGUE["analytic_axis_missing"].remedies
+)
+# Said first, the seed's alternative reads as a fix of its own.
+ALLOCATE_EVERY_AXIS = "Edit the entry to allocate the line on every axis" + (
+    OR_ALLOCATE_EVERY_AXIS.removeprefix("Or edit the entry to allocate the line on every axis")
+)
+BALANCE_TOTALS, SPLIT_LINE = (remedy.en for remedy in CATALOGUE["document_not_settled"].remedies)
+
+
+def test_the_seeds_analytic_fixes_are_the_waiver_then_allocating_then_creating() -> None:
+    assert "without analytics" in WAIVE_ANALYTICS
+    assert OR_ALLOCATE_EVERY_AXIS.startswith("Or edit the entry to allocate the line on every axis")
+    assert "create the missing axis or section" in CREATE_AXIS_OR_SECTION.lower()
+
+
+@pytest.mark.parametrize(
+    "allocation",
+    [
+        {"axis": "REGION", "section": "IDF", "amount": "100.00"},  # unknown axis
+        {"axis": "SITE", "section": "MARSEILLE", "amount": "100.00"},  # unknown section
+        {"section": "PARIS", "amount": "100.00"},  # no axis
+    ],
+)
+def test_an_unknown_axis_or_section_is_never_told_to_allow_entries_without_analytics(
+    check: Check, acme: FolderIndex, edf_invoice: Document, allocation: Document
+) -> None:
+    edf_invoice["lines"][0]["analytics"] = [allocation]
+    result = check(edf_invoice)
+    assert result.code == "analytic_axis_missing"
+
+    with_entry = remedy_of(result, acme, edf_invoice)
+    from_findings_alone = remedy_of(result, None, None)
+
+    for remedy in (with_entry, from_findings_alone):
+        assert remedy.actions[0] == ALLOCATE_EVERY_AXIS
+        assert CREATE_AXIS_OR_SECTION in remedy.actions
+        assert WAIVE_ANALYTICS not in remedy.actions
+
+
+def test_a_line_without_any_allocation_is_first_told_the_waiver(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    del edf_invoice["lines"][0]["analytics"]
+
+    remedy = remedy_of(check(edf_invoice), acme, edf_invoice)
+
+    assert remedy.actions[:2] == (WAIVE_ANALYTICS, OR_ALLOCATE_EVERY_AXIS)
+
+
+def test_a_line_allocated_on_some_axes_only_is_not_told_the_waiver(
+    check_in: Callable[[Document, Document], CheckResult],
+    setup_document: Document,
+    edf_invoice: Document,
+) -> None:
+    setup_document["analytics"]["axes"].append(
+        {"code": "ACTIVITY", "name": "Activité", "sections": ["CONSEIL"]}
+    )
+    result = check_in(setup_document, edf_invoice)  # allocated on SITE, not on ACTIVITY
+    assert [finding.detail for finding in result.findings] == [
+        "line 1 on account 606100 has no allocation on axis ACTIVITY"
+    ]
+
+    remedy = remedy_of(result, None, edf_invoice)
+
+    assert remedy.actions[0] == ALLOCATE_EVERY_AXIS
+    assert WAIVE_ANALYTICS not in remedy.actions
+
+
+def test_a_line_without_allocation_beside_an_unknown_section_gets_every_fix_the_waiver_last(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    edf_invoice["lines"][0]["analytics"] = [
+        {"axis": "SITE", "section": "MARSEILLE", "amount": "50.00"}
+    ]
+    edf_invoice["lines"].insert(
+        1, {"account": "606100", "label": "EDF abonnement", "debit": "50.00"}
+    )
+    edf_invoice["lines"][0]["debit"] = "50.00"
+
+    remedy = remedy_of(check(edf_invoice), acme, edf_invoice)
+
+    assert remedy.actions == (ALLOCATE_EVERY_AXIS, CREATE_AXIS_OR_SECTION, WAIVE_ANALYTICS)
+
+
+def test_a_line_with_both_a_debit_and_a_credit_is_first_told_to_be_split(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    edf_invoice["lines"][1]["credit"] = "20.00"
+    edf_invoice["lines"][2]["credit"] = "100.00"  # the totals balance: 120 and 120
+    result = check(edf_invoice)
+    assert [(finding.code, finding.line) for finding in result.findings] == [
+        ("document_not_settled", 2)
+    ]
+
+    remedy = remedy_of(result, acme, edf_invoice)
+
+    assert remedy.actions[0] == SPLIT_LINE
+    assert "the detail names the line and both its amounts" in SPLIT_LINE
+
+
+def test_unbalanced_totals_are_first_told_to_balance_with_the_detail_giving_the_totals(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    edf_invoice["lines"][2]["credit"] = "119.00"
+    result = check(edf_invoice)
+
+    remedy = remedy_of(result, acme, edf_invoice)
+
+    assert remedy.actions[0] == BALANCE_TOTALS
+    assert "when the totals differ, the detail gives both totals" in BALANCE_TOTALS
+    assert "difference" in result.findings[0].detail and "total debit" in result.findings[0].detail
+
+
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
 def test_every_catalogue_code_has_a_cause_and_an_action(code: str) -> None:
     remedy = remedy_for(code, CATALOGUE[code].message, [], None, None)

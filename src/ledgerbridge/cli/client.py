@@ -79,7 +79,8 @@ def connect(
             "--reference",
             callback=checked_file,
             metavar="FILE",
-            help="Accounts and third parties to send to the ledger (JSON or YAML, §4.1 shapes).",
+            help="Accounts and third parties to send to the ledger: a JSON or YAML file of"
+            " `accounts` and `third_parties`, each written as in a folder setup.",
         ),
     ] = None,
     auto_send: AutoSendOption = None,

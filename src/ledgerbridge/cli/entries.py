@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ledgerbridge.cli.entry_view import EDITABLE, entry_lines, readable_document
 from ledgerbridge.cli.files import check_file, named_input, source_name
+from ledgerbridge.cli.ledger_side_fixes import ledger_side_steps
 from ledgerbridge.cli.output import emit, file_progress, is_json, say
 from ledgerbridge.cli.tables import print_table
 from ledgerbridge.cli.wiring import open_workspace
@@ -21,12 +23,13 @@ from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.plurals import counted
 
 if TYPE_CHECKING:
+    from ledgerbridge.domain.merge_patch import ShortenedList
     from ledgerbridge.workspace.entries import EntryRow
     from ledgerbridge.workspace.mirror import Mirror
     from ledgerbridge.workspace.transitions import Change
 
 app = typer.Typer(
-    help="A client's entries: import, list, verify, edit, exclude, restore, history.",
+    help="A client's entries: import, list, show, verify, edit, exclude, restore, history.",
     no_args_is_help=True,
 )
 
@@ -59,7 +62,7 @@ def import_entries(
         ),
     ],
 ) -> None:
-    """Import a batch into the client's To Verify; ids already there follow §4.2, each reported."""
+    """Import a batch into the client's To Verify, each entry reported; an id already there with other content becomes a new revision, back to To verify, unless it is synchronizing, synchronized or excluded (then left as it is)."""
     check_file(entries, "ENTRIES", stdin=True)
     workspace = open_workspace()
     workspace.refresh_mirror(folder)
@@ -124,11 +127,11 @@ def list_entries(
     if is_json():
         _write_json_list("entries", (row.as_json() for row in rows))
     else:
-        _print_rows(rows)
+        _print_rows(folder, rows)
     say(_list_summary(folder, rows, mirrored, workspace.client(folder).timezone))
 
 
-def _print_rows(rows: Sequence[EntryRow]) -> None:
+def _print_rows(folder: str, rows: Sequence[EntryRow]) -> None:
     if not rows:
         return
     print_table(
@@ -153,6 +156,26 @@ def _print_rows(rows: Sequence[EntryRow]) -> None:
         sys.stdout.write(f"  {row.id}: {row.remedy.cause}\n")
         sys.stdout.writelines(f"      {precise}\n" for precise in row.remedy.precise)
         sys.stdout.writelines(f"      fix: {action}\n" for action in row.remedy.actions)
+    steps = ledger_side_steps(folder, troubled)
+    if steps:
+        sys.stdout.write("\n")
+        sys.stdout.writelines(f"{step}\n" for step in steps)
+
+
+@app.command("show")
+def show(folder: FolderArgument, entry_id: IdArgument) -> None:
+    """An entry as it is now: its document (current revision), status and, if it fails, what to do."""
+    view = open_workspace().show_entry(folder, entry_id)
+    if is_json():
+        emit({"entry": view.as_dict()})
+    else:
+        sys.stdout.write(readable_document(view.document) + "\n\n")
+        sys.stdout.writelines(f"{line}\n" for line in entry_lines(folder, view.row))
+    if view.row.status in EDITABLE:
+        say(
+            f"To edit it: ledgerbridge entries edit {folder} {entry_id} --patch FILE, a merge"
+            " patch, in which a list such as lines is replaced whole: give every line."
+        )
 
 
 def _list_summary(
@@ -264,6 +287,22 @@ def edit(
     if is_json():
         emit({"results": [outcome.as_dict()]})
     say(outcome.describe())
+    for shortened in outcome.shortened:
+        say(_shortened_warning(folder, entry_id, shortened))
+
+
+# What the items of a list of an entry are called, by the list's name.
+_ITEM_NOUNS = {"lines": ("line", "lines"), "analytics": ("allocation", "allocations")}
+
+
+def _shortened_warning(folder: str, entry_id: str, shortened: ShortenedList) -> str:
+    one, many = _ITEM_NOUNS.get(shortened.path.rsplit(".", 1)[-1], ("item", "items"))
+    return (
+        f"Warning: the patch replaced {shortened.path} whole:"
+        f" {counted(shortened.before, one, many)} before, {shortened.after} now; a list in a"
+        f" merge patch is replaced, not merged: give every {one} (see `ledgerbridge entries"
+        f" show {folder} {entry_id}`)."
+    )
 
 
 @app.command("exclude")

@@ -21,15 +21,17 @@ from ledgerbridge.cli.parallel_check import check_batch
 from ledgerbridge.cli.results import ResultSpool
 from ledgerbridge.cli.settings import SETTINGS
 from ledgerbridge.documents import local_file, read_setup, stream_entries
+from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.domain.plurals import counted
-from ledgerbridge.domain.refusals import Refusal
+from ledgerbridge.domain.refusals import NotFound, Refusal
 from ledgerbridge.processes import may_fork
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger.service import Ledger
+    from ledgerbridge.platform import Platform
 
 app = typer.Typer(
     help="The production ledger: check, set up, post, list and export.", no_args_is_help=True
@@ -79,11 +81,44 @@ def check(entries: EntriesArgument, setup: SetupOption) -> None:
 @app.command("apply")
 def apply(setup: SetupOption) -> None:
     """Create or update a ledger folder from a setup document."""
+    from ledgerbridge.cli.platform_access import open_platform
+
     folder_setup = read_setup(setup)
-    report = open_ledger().apply_setup(folder_setup)
+    platform = open_platform()  # the ledger, and the workspace whose pre-flight mirrors it
+    report = platform.ledger.apply_setup(folder_setup)
     if is_json():
         emit({"folder": report.as_dict()})
     say(report.summary())
+    if not report.created:
+        stale = _stale_preflight(platform, folder_setup.folder)
+        if stale is not None:
+            say(stale)
+
+
+def _stale_preflight(platform: Platform, folder: str) -> str | None:
+    """What to say when the workspace's client of the folder runs its pre-flight against
+    another setup than the one the folder now has; None when there is no such client, it
+    has no mirror yet (its list says so), or its mirror is the folder's setup."""
+    from ledgerbridge.cli.wiring import workspace_on
+
+    workspace = workspace_on(platform)
+    try:
+        mirrored = workspace.mirror(folder)
+        timezone = workspace.client(folder).timezone
+    except NotFound:
+        return None  # no workspace client tied to the folder
+    if mirrored is None:
+        return None
+    # The pre-flight takes the latest publication in as it runs: that is what it reads.
+    published = platform.connector.published_setup(folder)
+    read, published_at = published or (mirrored.setup, mirrored.published_at)
+    if read == platform.ledger.folder_setup(folder):
+        return None
+    return (
+        "The workspace's pre-flight still reads the setup published on"
+        f" {local_time(published_at, timezone)}: ledgerbridge ledger resync-fiscal-years"
+        f" {folder} publishes this one to the workspace."
+    )
 
 
 FORKED_FROM_BYTES = 1_000_000  # a smaller batch is posted before a second process would help
@@ -147,24 +182,34 @@ def entries(
     ] = None,
 ) -> None:
     """The posted entries of a folder, with their entry numbers."""
-    posted = open_ledger().posted_entries(folder, fiscal_year)
+    ledger = open_ledger()
+    posted = ledger.posted_entries(folder, fiscal_year)
     if is_json():
         with json_list("entries") as write:
             for entry in posted:
                 write(entry.as_dict())
         return
+    # The columns of variable width are sized from the longest values before the first row,
+    # and the label, the one left free, comes last: the header stands over its columns.
+    widths = ledger.posted_widths(folder, fiscal_year)
+    number_width = max(len("ENTRY"), widths.fiscal_year + 1 + widths.number)
+    journal_width = max(len("JNL"), widths.journal)
+    id_width = max(len("ID"), widths.entry_id)
     count = 0
     for entry in posted:
         if not count:
             sys.stdout.write(
-                f"{'ENTRY':<11} {'DATE':<10}  {'JNL':<4} ID  LABEL  TOTAL\n"
+                f"{'ENTRY':<{number_width}}  {'DATE':<10}  {'JNL':<{journal_width}}"
+                f"  {'TOTAL':>12}  {'ID':<{id_width}}  LABEL\n"
                 f"    {'ACCOUNT':<{_ACCOUNT_WIDTH}}  {'DEBIT':>12}  {'CREDIT':>12}  LABEL\n"
             )
         count += 1
         total = sum((line.debit or 0 for line in entry.lines), start=0)
+        number = f"{entry.fiscal_year}/{entry.number}"
         sys.stdout.write(
-            f"{entry.fiscal_year}/{entry.number:<6} {entry.date}  {entry.journal:<4} {entry.id}"
-            f"  {entry.label or ''}  {total:.2f}\n"
+            f"{number:<{number_width}}  {entry.date}  {entry.journal:<{journal_width}}"
+            f"  {total:>12.2f}  {entry.id:<{id_width}}  {entry.label or ''}".rstrip()
+            + "\n"
         )
         accounts = [
             f"{line.account} {line.auxiliary}" if line.auxiliary else line.account

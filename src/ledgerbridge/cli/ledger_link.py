@@ -11,7 +11,8 @@ import typer
 from ledgerbridge.cli.ledger import FolderArgument, app
 from ledgerbridge.cli.output import count_progress, emit, is_json, say
 from ledgerbridge.cli.platform_access import open_platform
-from ledgerbridge.cli.wiring import deliver_publication
+from ledgerbridge.cli.wiring import deliver_publication, folder_timezone
+from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.plurals import counted
 from ledgerbridge.processes import may_fork
 
@@ -49,7 +50,8 @@ def open_folder(folder: FolderArgument) -> None:
         say(line)
 
 
-def _connector_text(state: ConnectorState) -> str:
+def _connector_text(state: ConnectorState, timezone: str) -> str:
+    """The connector and the administrator's credential, times in the folder's client's zone."""
     if state.active and state.consent:
         connector = "active, interactions accepted"
     elif state.active:
@@ -57,22 +59,26 @@ def _connector_text(state: ConnectorState) -> str:
     elif state.changed_at is None:
         connector = "never activated"
     else:
-        connector = f"deactivated (since {state.changed_at:%Y-%m-%d %H:%M} UTC)"
-    indicator = "connected (green)" if state.connected else f"disconnected: {state.reason}"
+        connector = f"deactivated (since {local_time(state.changed_at, timezone)})"
+    indicator = _indicator(state, timezone, connected="connected (green)")
     waiting = state.waiting_batches
     return (
         f"Folder {state.folder}\n"
         f"  marketplace connector    {connector}\n"
-        f"  reference administrator  {_administrator_text(state.credential)}\n"
+        f"  reference administrator  {_administrator_text(state.credential, timezone)}\n"
         f"  indicator                {indicator}\n"
         f"  waiting batches          {waiting}\n"
     )
 
 
-def _administrator_text(credential: Credential | None) -> str:
+def _indicator(state: ConnectorState, timezone: str, *, connected: str) -> str:
+    return connected if state.connected else f"disconnected: {state.reason_in(timezone)}"
+
+
+def _administrator_text(credential: Credential | None, timezone: str) -> str:
     if credential is None:
         return "never authenticated"
-    when = f"{credential.expires_at:%Y-%m-%d %H:%M} UTC"
+    when = local_time(credential.expires_at, timezone)
     if credential.valid:
         return f"authenticated, valid until {when}"
     return f"certificate expired on {when}: the reference administrator must identify again"
@@ -98,8 +104,10 @@ def marketplace(
         raise typer.BadParameter("give --activate or --deactivate, not both")
     if accept and not activate:
         raise typer.BadParameter("--accept goes with --activate")
-    ledger, relay = open_ledger_and_relay()
+    platform = open_platform()
+    ledger, relay = platform.ledger, platform.relay
     _require_folder(ledger, folder)
+    timezone = folder_timezone(folder, platform)
     if activate:
         state = relay.activate_connector(folder, accept=accept)
         say(f"Marketplace connector of folder {folder} activated, its interactions accepted.")
@@ -115,9 +123,9 @@ def marketplace(
     if is_json():
         emit({"connector": state.as_dict()})
     elif not (activate or deactivate):
-        sys.stdout.write(_connector_text(state))
+        sys.stdout.write(_connector_text(state, timezone))
     else:
-        say(f"Indicator: {'connected' if state.connected else f'disconnected: {state.reason}'}.")
+        say(f"Indicator: {_indicator(state, timezone, connected='connected')}.")
 
 
 def _expiry(value: str | None) -> date | None:
@@ -148,27 +156,34 @@ def admin_auth(
     credential = relay.authenticate_administrator(day)
     if is_json():
         emit({"credential": credential.as_dict()})
-    when = f"{credential.expires_at:%Y-%m-%d %H:%M} UTC"
-    if credential.valid:
+    # The credential belongs to no folder: its times are told in the product's default zone,
+    # the one in which the relay ends the last day of validity.
+    when = local_time(credential.expires_at, folder_timezone(None))
+    if day is None:
         say(f"Reference administrator authenticated; the certificate is valid until {when}.")
+    elif credential.valid:
+        say(
+            "Reference administrator authenticated; the certificate is valid through"
+            f" {day.isoformat()} (until {when})."
+        )
     else:
         say(
-            f"Reference administrator authenticated with a certificate that expired on {when}:"
-            " openings will refuse to inject until the administrator identifies again."
+            "Reference administrator authenticated with a certificate valid through"
+            f" {day.isoformat()}, expired since {when}: openings will refuse to inject until"
+            " the administrator identifies again."
         )
 
 
 @app.command("resync-fiscal-years")
 def resync_fiscal_years(folder: FolderArgument) -> None:
     """Publish the folder's fiscal years (and the rest of its setup) to the workspace."""
-    ledger, relay = open_ledger_and_relay()
+    platform = open_platform()
+    ledger, relay = platform.ledger, platform.relay
     setup = ledger.folder_setup(folder)
     publication = relay.publish_setup(folder, setup)
     deliver_publication(folder)
     if is_json():
         emit({"publication": publication.as_dict()})
     years = ", ".join(f"{year.code} {year.status}" for year in setup.fiscal_years) or "none"
-    say(
-        f"Setup of folder {folder} published to the workspace at"
-        f" {publication.published_at:%Y-%m-%d %H:%M} UTC (fiscal years: {years})."
-    )
+    when = local_time(publication.published_at, folder_timezone(folder, platform))
+    say(f"Setup of folder {folder} published to the workspace at {when} (fiscal years: {years}).")

@@ -13,8 +13,8 @@ from typing import BinaryIO
 
 import msgspec
 
-from ledgerbridge.domain.catalogue import CATALOGUE
 from ledgerbridge.domain.findings import CheckResult
+from ledgerbridge.domain.remedies import applicable_remedies
 
 
 def _accepted_text(entry_id: str) -> str:
@@ -44,7 +44,13 @@ def result_text(result: CheckResult) -> str:
         if finding.code not in codes:
             codes.append(finding.code)
     for code in codes:
-        for remedy in CATALOGUE[code].remedies:
+        # The fixes the findings show to apply first, as next to a failed entry.
+        of_code = [
+            {"line": finding.line, "detail": finding.detail}
+            for finding in result.findings
+            if finding.code == code
+        ]
+        for remedy in applicable_remedies(code, of_code):
             lines.append(f"    fix      {remedy.en}")
     return "\n".join(lines) + "\n"
 

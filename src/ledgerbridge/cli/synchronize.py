@@ -32,10 +32,7 @@ def nightly() -> None:
     if not outcomes:
         say("No client is set to nightly sending.")
     for outcome in outcomes:
-        if outcome.report is not None:
-            say(outcome.report.summary())
-        else:
-            say(f"Client {outcome.folder}: not sent: {outcome.refused}")
+        say(outcome.summary())
 
 
 def scheduler(
@@ -51,5 +48,8 @@ def scheduler(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     say("Scheduler running: each nightly client is sent at its local time. Ctrl-C stops it.")
-    serve_scheduler(platform.nightly, stop, every_seconds=every)
+    # Each pass on the terminal too, as `nightly` says it, after the client's local time.
+    serve_scheduler(
+        platform.nightly, stop, every_seconds=every, on_pass=lambda run: say(run.line())
+    )
     say("Scheduler stopped.")

@@ -32,6 +32,19 @@ def _has_client(workspace: Workspace, folder: str) -> bool:
     return True
 
 
+def folder_timezone(folder: str | None, platform: Platform | None = None) -> str:
+    """The zone the ledger's times of a folder are told in: its client's, else the product's
+    default (Europe/Paris), the zone of a time with no folder at all (the credential's)."""
+    from ledgerbridge.workspace.clients import DEFAULT_TIMEZONE
+
+    if folder is None:
+        return DEFAULT_TIMEZONE
+    try:
+        return workspace_on(platform or open_platform()).client(folder).timezone
+    except NotFound:
+        return DEFAULT_TIMEZONE
+
+
 def deliver_publication(folder: str, platform: Platform | None = None) -> None:
     """Take the setup the ledger just published into the workspace's mirror (pre-flight,
     fiscal-period warning); nothing when no client is tied to the folder."""

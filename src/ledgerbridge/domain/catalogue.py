@@ -98,12 +98,12 @@ _add(
         ),
         remedies=(
             Text(
-                "Edit the entry so that the total debit equals the total credit (the detail gives both totals and the difference), then mark it verified.",
-                "Modifiez l'écriture pour que le total des débits égale celui des crédits (le détail donne les deux totaux et l'écart), puis marquez-la vérifiée.",
+                "Edit the entry so that the total debit equals the total credit (when the totals differ, the detail gives both totals and the difference), then mark it verified.",
+                "Modifiez l'écriture pour que le total des débits égale celui des crédits (quand les totaux diffèrent, le détail donne les deux totaux et l'écart), puis marquez-la vérifiée.",
             ),
             Text(
-                "Split a line that has both a debit and a credit into two lines.",
-                "Scindez en deux lignes une ligne qui porte à la fois un débit et un crédit.",
+                "Split a line that has both a debit and a credit into two lines (the detail names the line and both its amounts), then mark the entry verified.",
+                "Scindez en deux lignes une ligne qui porte à la fois un débit et un crédit (le détail indique la ligne et ses deux montants), puis marquez l'écriture vérifiée.",
             ),
         ),
     )

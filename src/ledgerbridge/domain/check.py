@@ -168,9 +168,10 @@ def _journal_locked(entry: Entry, folder: FolderIndex) -> Iterator[Finding]:
     kind = journal.kind if journal is not None else entry.journal
     if journal is not None and journal.status != "open":
         state = "locked" if journal.status == "locked" else "read-only"
-        yield Finding(
-            code, None, f"journal {journal.code} ({journal.kind}) is {state}", (("kind", kind),)
-        )
+        # A journal whose kind is its code (`OD`) is named once: not `journal OD (OD)`.
+        same = journal.kind.casefold() == journal.code.casefold()
+        named = journal.code if same else f"{journal.code} ({journal.kind})"
+        yield Finding(code, None, f"journal {named} is {state}", (("kind", kind),))
     if entry.date and folder.fiscal_years and entry.date > folder.fiscal_years[-1].end:
         last = folder.fiscal_years[-1]
         yield Finding(

@@ -77,7 +77,8 @@ def _fix_by_status(status: Status, folder: str, entry_id: str) -> str | None:
     if status is Status.SYNCHRONIZING:
         return (
             "wait for its result: open the folder's accounting in the ledger"
-            f" (`ledgerbridge ledger open {folder}`), then try again"
+            f" (`ledgerbridge ledger open {folder}`), then try again; if its batch stays"
+            f" waiting, `ledgerbridge doctor {folder}` says why"
         )
     if status is Status.EXCLUDED:
         return f"restore it first (`ledgerbridge entries restore {folder} {entry_id}`)"

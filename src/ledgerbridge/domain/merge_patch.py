@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -26,3 +27,30 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class ShortenedList:
+    """A list a patch replaced with a shorter one: where (`lines`), and its lengths."""
+
+    path: str
+    before: int
+    after: int
+
+
+def shortened_lists(target: Any, patch: Any, path: str = "") -> Iterator[ShortenedList]:
+    """The lists of `target` that `patch` replaces with fewer items.
+
+    A list in a merge patch is replaced, not merged: a patch meant to change one line, given
+    as that line alone, drops the others. The result is still a valid document, so this is
+    the one way to tell.
+    """
+    if not isinstance(patch, Mapping) or not isinstance(target, Mapping):
+        return
+    for key, value in patch.items():
+        where = f"{path}.{key}" if path else str(key)
+        before = target.get(key)
+        if isinstance(value, list) and isinstance(before, list) and len(value) < len(before):
+            yield ShortenedList(where, len(before), len(value))
+        elif isinstance(value, Mapping):
+            yield from shortened_lists(before, value, where)

@@ -9,13 +9,13 @@ foreign ledger's) is never guessed at: the accountant is sent to support with it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from string import Formatter
 from typing import Any
 
-from ledgerbridge.domain.catalogue import CATALOGUE, UNKNOWN_MESSAGE_REMEDY
+from ledgerbridge.domain.catalogue import CATALOGUE, UNKNOWN_MESSAGE_REMEDY, Text
 from ledgerbridge.domain.entries import Entry, Line
 from ledgerbridge.domain.folder_index import FolderIndex
 
@@ -93,12 +93,91 @@ def remedy_for(
     codes = [known] + [
         str(finding["code"]) for finding in findings if finding.get("code") in CATALOGUE
     ]
-    actions = _dedupe(remedy.en for each in _dedupe(codes) for remedy in CATALOGUE[each].remedies)
+    actions = _dedupe(
+        remedy.en
+        for each in _dedupe(codes)
+        for remedy in applicable_remedies(
+            each, [finding for finding in findings if finding.get("code") == each], entry
+        )
+    )
     if findings:
         precise = _dedupe(_explain(finding, setup, entry) for finding in findings)
     else:
         precise = _dedupe(_explain_message(known, message or "", setup, entry))
     return Remedy(CATALOGUE[known].cause.en, tuple(actions), tuple(precise))
+
+
+# The seed's fixes of the two codes whose findings tell which fix applies, in its order.
+_WAIVE_ANALYTICS, _ALLOCATE_EVERY_AXIS, _CREATE_AXIS_OR_SECTION = CATALOGUE[
+    "analytic_axis_missing"
+].remedies
+_BALANCE_TOTALS, _SPLIT_LINE = CATALOGUE["document_not_settled"].remedies
+# The details of rule 10 (check._analytic_axis_missing): a line on an analytics account
+# missing an axis, or an allocation naming no axis or section, or one the folder lacks.
+_NO_ALLOCATION_ON_AXIS = re.compile(r"line \d+ on account .+ has no allocation on axis ")
+_UNKNOWN_AXIS_OR_SECTION = re.compile(r"line \d+, allocation \d+(:| names no )")
+
+
+def applicable_remedies(
+    code: str, findings: Sequence[Mapping[str, Any]] = (), entry: Entry | None = None
+) -> tuple[Text, ...]:
+    """The catalogue's fixes of `code`, those the findings (of that code) show to apply first.
+
+    analytic_axis_missing: allowing entries without analytics waives only a line with no
+    allocation at all (SPEC §5.1), so it is not offered for an unknown axis or section, or a
+    line allocated on some axes only; it comes last when some line needs it and others not.
+    document_not_settled: a line with both a debit and a credit, totals balanced, is split
+    first. Without findings, or when they tell nothing more, the catalogue's order.
+    """
+    remedies = CATALOGUE[code].remedies
+    if code == "analytic_axis_missing" and findings:
+        allocated = {  # lines known to carry allocations, whatever the entry
+            finding.get("line")
+            for finding in findings
+            if _UNKNOWN_AXIS_OR_SECTION.match(str(finding.get("detail") or ""))
+        }
+        waivable = [_waivable(finding, entry, allocated) for finding in findings]
+        if None in waivable:  # a detail this version does not know: the seed's order
+            return remedies
+        if not any(waivable):
+            return (_leading(_ALLOCATE_EVERY_AXIS), _CREATE_AXIS_OR_SECTION)
+        if not all(waivable):
+            return (_leading(_ALLOCATE_EVERY_AXIS), _CREATE_AXIS_OR_SECTION, _WAIVE_ANALYTICS)
+    both_only = all(finding.get("line") is not None for finding in findings)
+    if code == "document_not_settled" and findings and both_only:
+        return (_SPLIT_LINE, _BALANCE_TOTALS)
+    return remedies
+
+
+def _leading(remedy: Text) -> Text:
+    """A fix the catalogue gives as an alternative (`Or edit...`), said first (`Edit...`)."""
+    return Text(_without_or(remedy.en, "Or "), _without_or(remedy.fr, "Ou "))
+
+
+def _without_or(text: str, alternative: str) -> str:
+    if not text.startswith(alternative):
+        return text
+    rest = text.removeprefix(alternative)
+    return rest[:1].upper() + rest[1:]
+
+
+def _waivable(
+    finding: Mapping[str, Any], entry: Entry | None, allocated: Collection[object]
+) -> bool | None:
+    """Whether allowing entries without analytics would let this finding's line through:
+    yes for a missing allocation on a line with none at all (or maybe, the entry unknown);
+    no for a line allocated on other axes, or an allocation naming an unknown axis or
+    section, or none; None when the detail is none of these."""
+    detail = str(finding.get("detail") or "")
+    if _UNKNOWN_AXIS_OR_SECTION.match(detail):
+        return False
+    number = finding.get("line")
+    if not _NO_ALLOCATION_ON_AXIS.match(detail) or not isinstance(number, int):
+        return None
+    if number in allocated:
+        return False
+    line = _line(entry, number)
+    return line is None or not line.analytics
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:

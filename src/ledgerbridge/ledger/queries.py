@@ -115,6 +115,40 @@ def fiscal_years_with_entries(connection: Connection, folder_id: int) -> set[str
     return set(connection.scalars(query))
 
 
+@dataclass(frozen=True, slots=True)
+class PostedWidths:
+    """The longest values of the posted entries listed, in characters: a table of them can
+    be aligned from its first row while the entries are still read a page at a time."""
+
+    entry_id: int = 0
+    fiscal_year: int = 0
+    number: int = 0  # digits of the highest number
+    journal: int = 0
+
+
+def posted_widths(
+    connection: Connection, folder_id: int, fiscal_years: Sequence[str]
+) -> PostedWidths:
+    row = connection.execute(
+        sa.select(
+            sa.func.max(sa.func.length(posted_entries.c.entry_id)),
+            sa.func.max(sa.func.length(posted_entries.c.fiscal_year)),
+            sa.func.max(posted_entries.c.number),
+            sa.func.max(sa.func.length(posted_entries.c.journal)),
+        ).where(
+            posted_entries.c.folder_id == folder_id,
+            posted_entries.c.fiscal_year.in_(fiscal_years),
+        )
+    ).one()
+    entry_id, fiscal_year, number, journal = row
+    return PostedWidths(
+        entry_id=entry_id or 0,
+        fiscal_year=fiscal_year or 0,
+        number=len(str(number)) if number else 0,
+        journal=journal or 0,
+    )
+
+
 def read_posted_entries(
     connection: Connection,
     folder_id: int,

@@ -17,7 +17,7 @@ from ledgerbridge.ledger import fec_export, folders, forked_posting, posting, qu
 from ledgerbridge.ledger.fec_export import FecExport
 from ledgerbridge.ledger.folders import ApplyReport
 from ledgerbridge.ledger.posting import PostingSummary
-from ledgerbridge.ledger.queries import PostedEntry
+from ledgerbridge.ledger.queries import PostedEntry, PostedWidths
 
 
 def _by_id(entry: Entry) -> str:
@@ -126,6 +126,14 @@ class Ledger:
             found = folders.find_folder(connection, folder)
             years = queries.fiscal_years_in_order(found.setup, fiscal_year)
         return self._read_posted_entries(found.id, years)
+
+    def posted_widths(self, folder: str, fiscal_year: str | None = None) -> PostedWidths:
+        """The longest id, fiscal year, number and journal of the entries `posted_entries`
+        lists with the same arguments (raising as it does)."""
+        with self._database.transaction(write=False) as connection:
+            found = folders.find_folder(connection, folder)
+            years = queries.fiscal_years_in_order(found.setup, fiscal_year)
+            return queries.posted_widths(connection, found.id, years)
 
     def _read_posted_entries(self, folder_id: int, years: list[str]) -> Iterator[PostedEntry]:
         with self._database.transaction(write=False) as connection:

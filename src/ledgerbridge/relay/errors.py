@@ -21,17 +21,26 @@ class CertificateExpired(Refusal):
 
     def __init__(self, expired_at: datetime | None) -> None:
         self.expired_at = expired_at
+        # The message is the seed's, word for word, "identify again" even for an
+        # administrator who never did; the fix says what is true of this one.
         if expired_at is None:
-            why = "The reference administrator has never authenticated."
+            fix = (
+                "The reference administrator has never authenticated. Authenticate the"
+                f" reference administrator with {_AUTHENTICATE}, then try again."
+            )
         else:
-            why = f"The certificate expired on {expired_at:%Y-%m-%d %H:%M} UTC."
-        super().__init__(
-            CERTIFICATE_EXPIRED_MESSAGE,
-            fix=f"{why} The reference administrator authenticates again with"
-            " `ledgerbridge ledger admin-auth` (Processes > GE Connector > Reference"
-            " Administrator > Authenticate Reference Administrator Account), then opens the"
-            " folder's accounting again.",
-        )
+            fix = (
+                f"The certificate expired on {expired_at:%Y-%m-%d %H:%M} UTC. The reference"
+                f" administrator authenticates again with {_AUTHENTICATE}, then opens the"
+                " folder's accounting again."
+            )
+        super().__init__(CERTIFICATE_EXPIRED_MESSAGE, fix=fix)
+
+
+_AUTHENTICATE = (
+    "`ledgerbridge ledger admin-auth` (Processes > GE Connector > Reference Administrator >"
+    " Authenticate Reference Administrator Account)"
+)
 
 
 class ConnectorInactive(Refusal):

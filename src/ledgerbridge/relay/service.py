@@ -55,7 +55,9 @@ from ledgerbridge.relay.tables import (
     results,
 )
 from ledgerbridge.relay.values import (
+    CERTIFICATE_LAPSED,
     ENTRIES,
+    NEVER_AUTHENTICATED,
     ConnectorState,
     Credential,
     DepositReceipt,
@@ -287,7 +289,8 @@ class Relay:
             raise FolderNotInLedger(folder, known)
         state = self.connector_state(folder)
         if state.credential is None or not state.credential.valid:
-            self._openings.note_waiting(folder, state.credential_reason)
+            lapse = NEVER_AUTHENTICATED if state.credential is None else CERTIFICATE_LAPSED
+            self._openings.note_waiting(folder, lapse)
             raise CertificateExpired(state.credential.expires_at if state.credential else None)
         if state.connector_reason is not None:
             waiting = self._openings.note_waiting(folder, state.connector_reason)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
 
@@ -175,13 +176,17 @@ class Credential:
 
     @property
     def reason(self) -> str | None:
-        """Why it does not let injection through, or None."""
+        """Why it does not let injection through, or None; its time in UTC, as the API gives it."""
+        return self.reason_in("UTC")
+
+    def reason_in(self, timezone: str) -> str | None:
+        """The reason, its time in this zone, named (`2026-12-06 00:00 CET`)."""
         if self.valid:
             return None
+        when = local_time(self.expires_at, timezone)
         return (
-            "the GE Connector security certificate expired on"
-            f" {self.expires_at:%Y-%m-%d %H:%M} UTC: the reference administrator must"
-            " identify again"
+            f"the GE Connector security certificate expired on {when}: the reference"
+            " administrator must identify again"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -195,6 +200,12 @@ class Credential:
 
 
 NEVER_AUTHENTICATED = "the reference administrator has never authenticated"
+# What an opening refused by the credential notes on the batches it leaves waiting: no time,
+# as a note outlives the zone it would be read in; the credential itself tells when.
+CERTIFICATE_LAPSED = (
+    "the GE Connector security certificate has expired: the reference administrator must"
+    " identify again"
+)
 
 
 def credential_dict(credential: Credential | None) -> dict[str, Any]:
@@ -209,8 +220,8 @@ def credential_dict(credential: Credential | None) -> dict[str, Any]:
     }
 
 
-def credential_reason(credential: Credential | None) -> str | None:
-    return NEVER_AUTHENTICATED if credential is None else credential.reason
+def credential_reason(credential: Credential | None, timezone: str = "UTC") -> str | None:
+    return NEVER_AUTHENTICATED if credential is None else credential.reason_in(timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +256,12 @@ class ConnectorState:
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        return tuple(reason for reason in (self.credential_reason, self.connector_reason) if reason)
+        return self.reasons_in("UTC")
+
+    def reasons_in(self, timezone: str) -> tuple[str, ...]:
+        """Every reason, the credential's time in this zone."""
+        credential = credential_reason(self.credential, timezone)
+        return tuple(reason for reason in (credential, self.connector_reason) if reason)
 
     @property
     def connected(self) -> bool:
@@ -253,7 +269,10 @@ class ConnectorState:
 
     @property
     def reason(self) -> str | None:
-        return "; ".join(self.reasons) or None
+        return self.reason_in("UTC")
+
+    def reason_in(self, timezone: str) -> str | None:
+        return "; ".join(self.reasons_in(timezone)) or None
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -17,8 +17,18 @@ from ledgerbridge.domain.fiscal_period import fiscal_period_problems
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import parse_setup
+from ledgerbridge.workspace.clients import find_client
 from ledgerbridge.workspace.errors import UnknownClient
-from ledgerbridge.workspace.tables import clients, entries, mirror, outbox, rejections
+from ledgerbridge.workspace.mirror import entry_of, preflight_of
+from ledgerbridge.workspace.tables import (
+    clients,
+    entries,
+    mirror,
+    outbox,
+    rejections,
+    revisions,
+    with_content,
+)
 
 MIRROR_STALE_AFTER = timedelta(days=30)
 
@@ -32,6 +42,47 @@ class Check:
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "ok": self.ok, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFailures:
+    """The client's entries the ledger rejected, and those the pre-flight says it will reject
+    as written: not one of doctor's checks (the link to the ledger can be in order while they
+    wait for the accountant), told beside them."""
+
+    folder: str
+    failed: int  # sync_failed
+    predicted: int  # to_verify or verified, predicted rejected against the mirrored setup
+
+    def notes(self) -> list[str]:
+        """What the accountant reads after the checks, each with where to see the fixes."""
+        notes = []
+        if self.failed:
+            notes.append(
+                f"{counted(self.failed, 'entry', 'entries')} failed synchronization:"
+                f" ledgerbridge entries list {self.folder} --status sync_failed shows each with"
+                " its fix"
+            )
+        if self.predicted:
+            will = "entry to send will" if self.predicted == 1 else "entries to send will"
+            notes.append(
+                f"{self.predicted} {will} be rejected by the ledger as written (pre-flight):"
+                f" ledgerbridge entries list {self.folder} --status to_verify,verified shows"
+                " each with its fix"
+            )
+        return notes
+
+
+def _lapse(link: LinkState, now: datetime, zone: str) -> str | None:
+    """Why the credential lets nothing through; an expiry told in the client's local time,
+    as the rest of doctor (the connector tells its own in UTC)."""
+    expires_at = link.credential_expires_at
+    if expires_at is not None and expires_at <= now:
+        return (
+            f"its certificate expired on {local_time(expires_at, zone)}: the reference"
+            " administrator must identify again"
+        )
+    return link.credential_reason
 
 
 class Diagnostics:
@@ -121,7 +172,7 @@ class Diagnostics:
                 Check(
                     "credential",
                     False,
-                    f"The reference administrator's credential is not valid: {link.credential_reason}.",
+                    f"The reference administrator's credential is not valid: {_lapse(link, now, zone)}.",
                     "The reference administrator authenticates again: ledgerbridge ledger admin-auth,"
                     f" then ledgerbridge ledger open {folder}",
                 )
@@ -241,6 +292,47 @@ class Diagnostics:
         if age > MIRROR_STALE_AFTER:
             return Check("mirror", False, message + " It may no longer match the ledger.", fix)
         return Check("mirror", True, message)
+
+    def entry_failures(self, folder: str) -> EntryFailures:
+        """How many of the client's entries failed synchronization, and how many waiting to
+        be sent the pre-flight predicts rejected (a verdict made against an older setup is
+        made again, as `entries list` does)."""
+        pending = [Status.TO_VERIFY.value, Status.VERIFIED.value]
+        with self._database.transaction(write=False) as connection:
+            if find_client(connection, folder) is None:
+                raise UnknownClient(folder)
+            failed = connection.execute(
+                sa.select(sa.func.count()).where(
+                    entries.c.client == folder, entries.c.status == Status.SYNC_FAILED.value
+                )
+            ).scalar_one()
+            preflight = preflight_of(connection, folder)
+            predicted = 0
+            if preflight is not None:
+                predicted = connection.execute(
+                    sa.select(sa.func.count()).where(
+                        entries.c.client == folder,
+                        entries.c.status.in_(pending),
+                        entries.c.predicted_against == preflight.stamp,
+                        entries.c.predicted.is_not(None),
+                    )
+                ).scalar_one()
+                stale = connection.execute(
+                    sa.select(revisions.c.content)
+                    .select_from(with_content)
+                    .where(
+                        entries.c.client == folder,
+                        entries.c.status.in_(pending),
+                        sa.or_(
+                            entries.c.predicted_against.is_(None),
+                            entries.c.predicted_against != preflight.stamp,
+                        ),
+                    )
+                ).scalars()
+                predicted += sum(
+                    preflight.verdict(entry_of(content)) is not None for content in stale
+                )
+        return EntryFailures(folder, int(failed), int(predicted))
 
     def rejections(self, folder: str) -> list[dict[str, Any]]:
         """Every rejection received for the client, newest first, settled or not."""

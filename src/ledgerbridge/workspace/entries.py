@@ -21,7 +21,7 @@ from ledgerbridge.domain.entries import Entry, parse_entry
 from ledgerbridge.domain.fingerprint import fingerprint
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
-from ledgerbridge.domain.merge_patch import merge_patch
+from ledgerbridge.domain.merge_patch import ShortenedList, merge_patch, shortened_lists
 from ledgerbridge.domain.remedies import Remedy, remedy_for
 from ledgerbridge.workspace.clients import require_client
 from ledgerbridge.workspace.errors import UnknownEntry, UnknownRejectionCode
@@ -108,6 +108,17 @@ class EntryRow:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryView:
+    """One entry as `entries show` gives it: its row, and its current revision's document."""
+
+    row: EntryRow
+    document: Mapping[str, Any]  # the §4.2 entry, as the workspace keeps and sends it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.row.as_dict(), "document": dict(self.document)}
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryLine:
     """One line of an entry's history: a status change, its import or an edit."""
 
@@ -135,6 +146,8 @@ class EditOutcome:
     revision: int
     status: Status
     changed: bool  # False when the patched entry is the same as before
+    # The lists the patch replaced with fewer items (a merge patch replaces a list whole).
+    shortened: tuple[ShortenedList, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +170,19 @@ class EditOutcome:
 
 # -- lists ---------------------------------------------------------------------------------
 
+_ROW_COLUMNS = (
+    entries.c.entry_id,
+    entries.c.revision,
+    entries.c.status,
+    entries.c.code,
+    entries.c.message,
+    entries.c.findings,
+    entries.c.entry_number,
+    entries.c.fiscal_year,
+    entries.c.predicted,
+    entries.c.predicted_against,
+)
+
 
 def list_entries(
     connection: Connection, folder: str, statuses: Collection[Status] | None = None
@@ -164,24 +190,27 @@ def list_entries(
     """The client's entries (of the given statuses, else all), one row each, by id."""
     require_client(connection, folder)
     preflight = preflight_of(connection, folder)
-    query = sa.select(
-        entries.c.entry_id,
-        entries.c.revision,
-        entries.c.status,
-        entries.c.code,
-        entries.c.message,
-        entries.c.findings,
-        entries.c.entry_number,
-        entries.c.fiscal_year,
-        entries.c.predicted,
-        entries.c.predicted_against,
-    ).where(entries.c.client == folder)
+    query = sa.select(*_ROW_COLUMNS).where(entries.c.client == folder)
     if statuses:
         query = query.where(entries.c.status.in_([status.value for status in statuses]))
     rows = connection.execute(query.order_by(entries.c.entry_id)).all()
     wanted = [row.entry_id for row in rows if _needs_entry(row, preflight)]
     contents = _contents(connection, folder, wanted, statuses)
     return [_entry_row(row, preflight, contents) for row in rows]
+
+
+def show_entry(connection: Connection, folder: str, entry_id: str) -> EntryView:
+    """The entry at its current revision: its row as a list gives it, and its document."""
+    require_client(connection, folder)
+    row = connection.execute(
+        sa.select(*_ROW_COLUMNS, revisions.c.content)
+        .select_from(with_content)
+        .where(entries.c.client == folder, entries.c.entry_id == entry_id)
+    ).first()
+    if row is None:
+        raise UnknownEntry(folder, entry_id)
+    preflight = preflight_of(connection, folder)
+    return EntryView(_entry_row(row, preflight, {entry_id: row.content}), json.loads(row.content))
 
 
 def _needs_entry(row: sa.Row[Any], preflight: Preflight | None) -> bool:
@@ -412,7 +441,8 @@ def edit(
         raise UnknownEntry(folder, entry_id)
     status = Status(row.status)
     next_status(entry_id, status, Action.EDIT, folder=folder)  # refused before the patch is read
-    entry = patched_entry(merge_patch(json.loads(row.content), patch), entry_id, source=source)
+    before = json.loads(row.content)
+    entry = patched_entry(merge_patch(before, patch), entry_id, source=source)
     entry_print = fingerprint(entry)
     if entry_print == row.fingerprint:
         return EditOutcome(entry_id, row.revision, status, changed=False)
@@ -434,7 +464,13 @@ def edit(
         at=at,
         note="edited",
     )
-    return EditOutcome(entry_id, revision, Status.TO_VERIFY, changed=True)
+    return EditOutcome(
+        entry_id,
+        revision,
+        Status.TO_VERIFY,
+        changed=True,
+        shortened=tuple(shortened_lists(before, patch)),
+    )
 
 
 # -- history --------------------------------------------------------------------------------

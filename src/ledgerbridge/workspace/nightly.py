@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from ledgerbridge.db import Database
-from ledgerbridge.domain.clock import Clock
+from ledgerbridge.domain.clock import Clock, local_time
 from ledgerbridge.domain.refusals import Refusal
 from ledgerbridge.logs import log
 from ledgerbridge.workspace.errors import SyncAlreadyRunning
@@ -24,6 +25,20 @@ class NightlyOutcome:
     report: SyncReport | None = None
     # Why this client's pass did not run (API off, a sync running, the relay unreachable).
     refused: str | None = None
+    at: datetime | None = None  # when the pass ran
+    timezone: str | None = None  # the client's, in which `at` is told
+
+    def summary(self) -> str:
+        """What the pass did, or why it did not send, as the accountant reads it."""
+        if self.report is not None:
+            return self.report.summary()
+        return f"Client {self.folder}: not sent: {self.refused}"
+
+    def line(self) -> str:
+        """The summary after the client's local time of the pass, as the scheduler says it."""
+        if self.at is None or self.timezone is None:
+            return self.summary()
+        return f"{local_time(self.at, self.timezone)}  {self.summary()}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -62,7 +77,7 @@ class NightlyRuns:
                 )
             )
 
-    def _run(self, folder: str) -> tuple[NightlyOutcome, bool]:
+    def _run(self, folder: str, timezone: str) -> tuple[NightlyOutcome, bool]:
         """One client's pass, and whether it is done for the day.
 
         A refusal that will still hold in a minute (API off) ends the day's pass; a sync
@@ -70,18 +85,22 @@ class NightlyRuns:
         the next look at the clock. Either way the other clients' passes go on.
         """
         done = True
+        at = self._clock()
         try:
             report = self._synchronizer.sync(folder, actor="nightly")
         except SyncAlreadyRunning as running:
-            outcome, done = NightlyOutcome(folder, refused=running.message), False
+            outcome = NightlyOutcome(folder, refused=running.message, at=at, timezone=timezone)
+            done = False
         except Refusal as refusal:
-            outcome = NightlyOutcome(folder, refused=refusal.message)
+            outcome = NightlyOutcome(folder, refused=refusal.message, at=at, timezone=timezone)
         except Exception as error:
             log.exception("nightly_pass_failed", folder=folder)
-            outcome = NightlyOutcome(folder, refused=f"the sync failed: {error}")
+            outcome = NightlyOutcome(
+                folder, refused=f"the sync failed: {error}", at=at, timezone=timezone
+            )
             done = False
         else:
-            outcome = NightlyOutcome(folder, report=report)
+            outcome = NightlyOutcome(folder, report=report, at=at, timezone=timezone)
         log.info("nightly_pass", **outcome.as_dict())
         return outcome, done
 
@@ -91,7 +110,7 @@ class NightlyRuns:
         It does not stand in for the scheduled pass: entries verified between now and the
         client's hour still go that night.
         """
-        return [self._run(row.folder)[0] for row in self._nightly_clients()]
+        return [self._run(row.folder, row.timezone)[0] for row in self._nightly_clients()]
 
     def run_due(self) -> list[NightlyOutcome]:
         """The passes whose local hour has come today and that have not run today.
@@ -104,7 +123,7 @@ class NightlyRuns:
             local = _local(now, row.timezone)
             hour, minute = (int(part) for part in row.send_at.split(":"))
             if local.time() >= time(hour, minute) and row.last_nightly_on != local.date():
-                outcome, done = self._run(row.folder)
+                outcome, done = self._run(row.folder, row.timezone)
                 if done:
                     self._mark_done(row.folder, local.date())
                 outcomes.append(outcome)
@@ -118,13 +137,20 @@ class NightlyRuns:
 
 
 def serve_scheduler(
-    runs: NightlyRuns, stop: threading.Event, *, every_seconds: float = 30.0
+    runs: NightlyRuns,
+    stop: threading.Event,
+    *,
+    every_seconds: float = 30.0,
+    on_pass: Callable[[NightlyOutcome], None] | None = None,
 ) -> None:
-    """Stay up and run each nightly client's pass at its local time, until `stop` is set."""
+    """Stay up and run each nightly client's pass at its local time, until `stop` is set;
+    `on_pass` hears each client's pass once it ran (the terminal of `ledgerbridge scheduler`)."""
     log.info("scheduler_started")
     while not stop.is_set():
         try:
-            runs.run_due()
+            for outcome in runs.run_due():
+                if on_pass is not None:
+                    on_pass(outcome)
         except Exception:  # one bad pass must not stop the nights to come
             log.exception("scheduler_pass_failed")
         stop.wait(every_seconds)

@@ -23,7 +23,7 @@ from ledgerbridge.domain.setup import FolderSetup, ReferenceData
 from ledgerbridge.relay.values import OutgoingBatch, reference_items
 from ledgerbridge.workspace import clients, entries, importing, mirror
 from ledgerbridge.workspace.clients import AutoSend, ClientSettings, reference_content
-from ledgerbridge.workspace.entries import EditOutcome, EntryRow, HistoryLine
+from ledgerbridge.workspace.entries import EditOutcome, EntryRow, EntryView, HistoryLine
 from ledgerbridge.workspace.errors import UnknownLedgerFolder
 from ledgerbridge.workspace.importing import ImportReport
 from ledgerbridge.workspace.mirror import Mirror
@@ -181,6 +181,11 @@ class Workspace:
     ) -> list[EntryRow]:
         with self._database.transaction(write=False) as connection:
             return entries.list_entries(connection, folder, statuses)
+
+    def show_entry(self, folder: str, entry_id: str) -> EntryView:
+        """The entry at its current revision, with its document."""
+        with self._database.transaction(write=False) as connection:
+            return entries.show_entry(connection, folder, entry_id)
 
     def verify(self, folder: str, ids: Iterable[str]) -> list[Change]:
         with self._database.transaction() as connection:
