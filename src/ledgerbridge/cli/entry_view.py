@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ledgerbridge.cli.ledger_side_fixes import ledger_side_steps
-from ledgerbridge.domain.lifecycle import Status
+from ledgerbridge.domain.lifecycle import TRANSITIONS, Action, Status
 
 if TYPE_CHECKING:
     from ledgerbridge.workspace.entries import EntryRow
 
-# The statuses in which an entry can still be edited (SPEC §2).
-EDITABLE = frozenset({Status.TO_VERIFY, Status.VERIFIED, Status.SYNC_FAILED})
+# The statuses in which an entry can still be edited: the lifecycle's own table says.
+EDITABLE = frozenset(status for status, action in TRANSITIONS if action is Action.EDIT)
 
 
 def readable_document(document: Mapping[str, Any]) -> str:
