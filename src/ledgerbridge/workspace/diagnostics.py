@@ -64,9 +64,9 @@ class EntryFailures:
                 " its fix"
             )
         if self.predicted:
-            will = "entry to send will" if self.predicted == 1 else "entries to send will"
+            will = counted(self.predicted, "entry to send will", "entries to send will")
             notes.append(
-                f"{self.predicted} {will} be rejected by the ledger as written (pre-flight):"
+                f"{will} be rejected by the ledger as written (pre-flight):"
                 f" ledgerbridge entries list {self.folder} --status to_verify,verified shows"
                 " each with its fix"
             )
