@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -44,26 +45,14 @@ AutoSendOption = Annotated[
 ]
 
 
-def _send_time(value: str | None) -> str | None:
-    from ledgerbridge.workspace.clients import parse_send_time
-
+def _setting(value: str | None, parse: Callable[[str], str], option: str) -> str | None:
+    """An option's value read by the workspace's parser; what it refuses is bad usage."""
     if value is None:
         return None
     try:
-        return parse_send_time(value)
+        return parse(value)
     except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--at") from None
-
-
-def _timezone(value: str | None) -> str | None:
-    from ledgerbridge.workspace.clients import parse_timezone
-
-    if value is None:
-        return None
-    try:
-        return parse_timezone(value)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--timezone") from None
+        raise typer.BadParameter(str(error), param_hint=option) from None
 
 
 def _api(value: OnOff | None) -> bool | None:
@@ -128,12 +117,14 @@ def set_settings(
     ] = None,
 ) -> None:
     """Change a client's settings; the options not given keep their value."""
+    from ledgerbridge.workspace.clients import parse_send_time, parse_timezone
+
     settings = open_workspace().set_client(
         folder,
         api_enabled=_api(api),
         auto_send=auto_send.value if auto_send is not None else None,
-        send_at=_send_time(at),
-        timezone=_timezone(timezone),
+        send_at=_setting(at, parse_send_time, "--at"),
+        timezone=_setting(timezone, parse_timezone, "--timezone"),
     )
     if is_json():
         emit({"client": settings.as_dict()})
