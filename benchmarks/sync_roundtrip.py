@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/sync_roundtrip.py [--clients C] [--entries E] [--rejected SHARE]
                                            [--big N] [--workers P] [--database-url URL]
-                                           [--seed S] [--keep DIR]
+                                           [--statements N] [--seed S] [--keep DIR]
 
 On a fresh SQLite home (or an empty database at `--database-url`, PostgreSQL), one Platform and
 one Workspace share one database, as the `ledgerbridge` command composes them. Untimed
@@ -21,7 +21,8 @@ Timed stages, for every client in turn, through the services the verbs call:
 Each stage prints entries per second, then the whole round trip; the goal is 20,000 entries per
 second end to end. `--workers P` shares the clients out between P forked processes, each doing
 its clients' stages in turn on the same database, and prints only the end to end figure (the
-time from the first process started to the last one done).
+time from the first process started to the last one done). `--statements N` then lists the N
+statements (and COMMIT) that took the most time in the database, with their calls and rows.
 
 A second measurement, in the same run: one client of N entries (`--big`, default 100,000) with
 a mirror of the ledger's setup in place (published by the ledger, taken by the workspace), so
@@ -155,6 +156,8 @@ class DatabaseTime:
     def __init__(self, engine: Engine) -> None:
         self.seconds = 0.0
         self._started = 0.0
+        # Per statement (its first words): calls, rows given, seconds; commits as COMMIT.
+        self.statements: dict[str, list[float]] = {}
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
         commit = engine.dialect.do_commit
@@ -164,15 +167,32 @@ class DatabaseTime:
             try:
                 commit(dbapi_connection)
             finally:
-                self.seconds += time.perf_counter() - start
+                self._count("COMMIT", 0, time.perf_counter() - start)
 
         setattr(engine.dialect, "do_commit", timed_commit)  # noqa: B010 - a method replaced
 
     def _before(self, *_: Any) -> None:
         self._started = time.perf_counter()
 
-    def _after(self, *_: Any) -> None:
-        self.seconds += time.perf_counter() - self._started
+    def _after(
+        self, _c: Any, _k: Any, statement: str, parameters: Any, _x: Any, executemany: bool
+    ) -> None:
+        rows = len(parameters) if executemany else 1
+        self._count(" ".join(statement.split())[:72], rows, time.perf_counter() - self._started)
+
+    def _count(self, statement: str, rows: int, seconds: float) -> None:
+        self.seconds += seconds
+        tally = self.statements.setdefault(statement, [0, 0, 0.0])
+        tally[0] += 1
+        tally[1] += rows
+        tally[2] += seconds
+
+    def print_statements(self, count: int) -> None:
+        """The `count` statements that took the most time in all, with their calls and rows."""
+        print(f"{'seconds':>8}{'calls':>8}{'rows':>10}  statement (its first words)")
+        ranked = sorted(self.statements.items(), key=lambda item: -item[1][2])
+        for statement, (calls, rows, seconds) in ranked[:count]:
+            print(f"{seconds:>8.3f}{calls:>8.0f}{rows:>10,.0f}  {statement}")
 
 
 @dataclass
@@ -407,6 +427,13 @@ def main() -> None:
         metavar="URL",
         help="an empty database to use instead of a fresh SQLite home (PostgreSQL)",
     )
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the round trip, the N statements that took the most time (default 0: none)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     options = parser.parse_args()
@@ -448,9 +475,12 @@ def main() -> None:
         platform.database.dispose()
         rate = round_trip_in_processes(opening, batches, options.entries, options.workers)
     else:
+        database.statements.clear()  # the preparation's own statements left out
         rate = print_round_trip(
             round_trip(platform, workspace, batches, options.entries, database), total
         )
+        if options.statements:
+            database.print_statements(options.statements)
     print(f"peak memory so far: {peak_mb():.0f} MB")
     print(
         f"goal: >= {ROUND_TRIP_GOAL:,} entries/s end to end:"
