@@ -95,6 +95,23 @@ def test_open_with_an_expired_certificate_is_refused_with_the_ledgers_message(
     assert len(relay.waiting("ACME")) == 1
 
 
+def test_a_certificate_refusal_tells_the_expiry_in_the_folders_client_zone(acme: Cli) -> None:
+    acme("ledger", "marketplace", "ACME", "--activate", "--accept")
+    acme("ledger", "admin-auth", "--expires", "2020-01-31")
+    without_client = acme("ledger", "open", "ACME")
+    acme("client", "connect", "ACME")
+    acme("client", "set", "ACME", "--timezone", "America/Martinique")
+
+    opened = acme("ledger", "open", "ACME")
+    resynced = acme("ledger", "resync-fiscal-years", "ACME")
+
+    assert "The certificate expired on 2020-02-01 00:00 CET." in without_client.err
+    for refused in (opened, resynced):
+        assert refused.code == 1
+        assert "The certificate expired on 2020-01-31 19:00 AST." in refused.err
+        assert "UTC" not in refused.err
+
+
 def test_open_refusal_in_json_is_one_error_object(acme: Cli) -> None:
     outcome = acme("ledger", "open", "ACME", "--json")
 
@@ -268,6 +285,15 @@ def test_admin_auth_with_an_impossible_date_is_bad_usage(cli: Cli) -> None:
 
     assert outcome.code == 2
     assert "YYYY-MM-DD" in outcome.err
+
+
+@pytest.mark.parametrize(("day", "code"), [("9999-12-30", 0), ("9999-12-31", 2), ("1899-12-31", 2)])
+def test_admin_auth_takes_a_date_whose_end_a_date_can_hold(cli: Cli, day: str, code: int) -> None:
+    outcome = cli("ledger", "admin-auth", "--expires", day)
+
+    assert outcome.code == code
+    if code:
+        assert "expected a date from 1900-01-01 to 9999-12-30" in outcome.err
 
 
 def test_resync_fiscal_years_publishes_the_folders_setup(acme: Cli, relay: Relay) -> None:

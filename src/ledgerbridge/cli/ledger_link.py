@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +17,7 @@ from ledgerbridge.cli.wiring import deliver_publication, folder_timezone
 from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.plurals import counted
 from ledgerbridge.processes import may_fork
+from ledgerbridge.relay.errors import CertificateExpired
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger.service import Ledger
@@ -40,9 +43,12 @@ def _require_folder(ledger: Ledger, folder: str) -> None:
 def open_folder(folder: FolderArgument) -> None:
     """Open the folder's accounting: inject the batches waiting in the relay."""
     platform = open_platform()
-    with count_progress(
-        f"Injecting {folder}", then=f"Injecting {folder}: posting the last entries, answering"
-    ) as progress:
+    with (
+        _certificate_told_in(folder_timezone(folder, platform)),
+        count_progress(
+            f"Injecting {folder}", then=f"Injecting {folder}: posting the last entries, answering"
+        ) as progress,
+    ):
         report, _ = platform.open_accounting(folder, progress=progress, forked=may_fork())
     if is_json():
         emit({"opening": report.as_dict()})
@@ -128,15 +134,34 @@ def marketplace(
         say(f"Indicator: {_indicator(state, timezone, connected='connected')}.")
 
 
+@contextmanager
+def _certificate_told_in(timezone: str) -> Iterator[None]:
+    """A refusal for the certificate tells its time in the folder's client's zone."""
+    try:
+        yield
+    except CertificateExpired as refused:
+        raise refused.told_in(timezone) from None
+
+
+# The days an expiry may be: a credential's instants stay within what dates can hold.
+_EARLIEST_EXPIRY, _LATEST_EXPIRY = date(1900, 1, 1), date(9999, 12, 30)
+
+
 def _expiry(value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
             f"expected a date as YYYY-MM-DD, got {value!r}", param_hint="--expires"
         ) from None
+    if not _EARLIEST_EXPIRY <= day <= _LATEST_EXPIRY:
+        raise typer.BadParameter(
+            f"expected a date from {_EARLIEST_EXPIRY} to {_LATEST_EXPIRY}, got {value!r}",
+            param_hint="--expires",
+        )
+    return day
 
 
 @app.command("admin-auth")
@@ -180,7 +205,8 @@ def resync_fiscal_years(folder: FolderArgument) -> None:
     platform = open_platform()
     ledger, relay = platform.ledger, platform.relay
     setup = ledger.folder_setup(folder)
-    publication = relay.publish_setup(folder, setup)
+    with _certificate_told_in(folder_timezone(folder, platform)):
+        publication = relay.publish_setup(folder, setup)
     deliver_publication(folder)
     if is_json():
         emit({"publication": publication.as_dict()})

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.refusals import NotFound, Refusal
+
+# The ledger's own zone: a last day of validity ends at its midnight, and a refusal tells
+# times in it unless the caller knows the folder's client's.
+LEDGER_ZONE = "Europe/Paris"
 
 CERTIFICATE_EXPIRED_MESSAGE = (
     "For security reasons, the GE Connector security certificate has expired."
@@ -19,7 +24,7 @@ class CertificateExpired(Refusal):
     code = "certificate_expired"
     http_status = 403
 
-    def __init__(self, expired_at: datetime | None) -> None:
+    def __init__(self, expired_at: datetime | None, timezone: str = LEDGER_ZONE) -> None:
         self.expired_at = expired_at
         # The message is the seed's, word for word, "identify again" even for an
         # administrator who never did; the fix says what is true of this one.
@@ -30,11 +35,15 @@ class CertificateExpired(Refusal):
             )
         else:
             fix = (
-                f"The certificate expired on {expired_at:%Y-%m-%d %H:%M} UTC. The reference"
+                f"The certificate expired on {local_time(expired_at, timezone)}. The reference"
                 f" administrator authenticates again with {_AUTHENTICATE}, then opens the"
                 " folder's accounting again."
             )
         super().__init__(CERTIFICATE_EXPIRED_MESSAGE, fix=fix)
+
+    def told_in(self, timezone: str) -> CertificateExpired:
+        """The same refusal, its time told in `timezone` (a folder's client's)."""
+        return CertificateExpired(self.expired_at, timezone)
 
 
 _AUTHENTICATE = (

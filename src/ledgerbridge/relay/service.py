@@ -35,6 +35,7 @@ from ledgerbridge.domain.setup import (
     setup_from_json,
 )
 from ledgerbridge.relay.errors import (
+    LEDGER_ZONE,
     BatchIdTaken,
     CertificateExpired,
     ConnectorInactive,
@@ -70,7 +71,7 @@ from ledgerbridge.relay.values import (
 
 # A date given for the credential's expiry is valid to the end of that day, in the
 # ledger's country.
-LEDGER_TIMEZONE = ZoneInfo("Europe/Paris")
+LEDGER_TIMEZONE = ZoneInfo(LEDGER_ZONE)
 ID_CHUNK = 500  # ids per IN (...) list
 _RESULT = msgspec.json.Decoder()  # a §4.3 result as stored
 
