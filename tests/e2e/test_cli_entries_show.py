@@ -156,6 +156,20 @@ def test_edit_warns_when_the_patch_leaves_fewer_lines_than_the_entry_had(
     )
 
 
+def test_edit_warns_when_the_patch_removes_the_lines_with_null(workspace: Workspace) -> None:
+    workspace.import_entries(without_auxiliary("inv-1"))
+    patch = workspace.write({"lines": None})
+
+    outcome = workspace.cli("entries", "edit", "ACME", "inv-1", "--patch", patch)
+
+    assert outcome.code == 0
+    assert outcome.err.splitlines() == [
+        "Entry inv-1 edited: revision 2, back to To verify.",
+        "Warning: the patch removed lines (null): 3 lines before, none now; to change some of"
+        " them, give every line in the list (see `ledgerbridge entries show ACME inv-1`).",
+    ]
+
+
 def test_edit_giving_every_line_warns_of_nothing(workspace: Workspace) -> None:
     workspace.import_entries(without_auxiliary("inv-1"))
     lines = invoice("inv-1")["lines"]
@@ -230,7 +244,58 @@ def test_a_predicted_rejection_fixed_in_the_ledger_says_to_verify_the_entries(
     assert "Fixes made in the ledger (journal_locked), with ledgerbridge's own ledger:" in (
         outcome.out
     )
-    assert "  4. ledgerbridge entries verify ACME ID...   (the entries to verify)" in outcome.out
+    assert "  4. ledgerbridge entries verify ACME od" in outcome.out
+    assert "--code" not in outcome.out
+
+
+def test_show_of_an_entry_to_verify_names_it_in_the_verify_step(workspace: Workspace) -> None:
+    workspace.import_entries(invoice("od", journal="OD"), invoice("od-2", journal="OD"))
+
+    listed = workspace.cli("entries", "list", "ACME")
+    outcome = workspace.cli("entries", "show", "ACME", "od")
+
+    assert "  4. ledgerbridge entries verify ACME ID...   (the entries to verify)" in listed.out
+    assert outcome.out.rstrip().endswith("  4. ledgerbridge entries verify ACME od")
+
+
+def test_an_unknown_section_is_told_to_add_it_not_to_allow_entries_without_analytics(
+    workspace: Workspace,
+) -> None:
+    section = invoice("section")
+    section["lines"][0]["analytics"] = [
+        {"axis": "SITE", "section": "MARSEILLE", "amount": "100.00"}
+    ]
+    workspace.import_entries(section)
+    workspace.send_and_post("section")
+
+    outcome = workspace.cli("entries", "show", "ACME", "section")
+
+    assert (
+        '       analytic_axis_missing: the missing axis or section added under "analytics" >'
+        ' "axes"' in outcome.out.splitlines()
+    )
+    assert "allow_entries_without_analytics" not in outcome.out
+    assert outcome.out.rstrip().endswith(
+        "  4. ledgerbridge entries verify ACME --code analytic_axis_missing"
+    )
+
+
+def test_an_auxiliary_account_of_another_account_gives_no_step_in_the_ledger(
+    workspace: Workspace,
+) -> None:
+    misplaced = invoice("misplaced")
+    misplaced["lines"][1]["auxiliary"] = "FEDF"  # EDF's, on the VAT account
+    workspace.import_entries(misplaced)
+    workspace.send_and_post("misplaced")
+
+    outcome = workspace.cli("entries", "show", "ACME", "misplaced")
+
+    assert (
+        "              line 2: auxiliary account FEDF belongs to account 401000, not to 445660"
+        in outcome.out.splitlines()
+    )
+    assert "Or create the missing" not in outcome.out
+    assert "Fixes made in the ledger" not in outcome.out
     assert "--code" not in outcome.out
 
 

@@ -153,6 +153,26 @@ def test_connect_with_one_account_and_one_third_party_says_them_in_the_singular(
     outcome = cli("client", "connect", "ACME", "--reference", reference)
     assert outcome.code == 0, outcome.err
     assert "Sent 1 account and 1 third party to the ledger (batch " in outcome.err
+    assert "the ledger takes them at the next opening" in outcome.err
+
+
+def test_connect_with_a_single_account_calls_it_it(
+    cli: Cli, setup_file: Path, tmp_path: Path
+) -> None:
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    reference = tmp_path / "reference.yaml"
+    reference.write_text("accounts:\n  - {number: '471000'}\n", encoding="utf-8")
+
+    outcome = cli("client", "connect", "ACME", "--reference", reference)
+
+    assert outcome.code == 0, outcome.err
+    said = " ".join(outcome.err.split())  # as one line, however the terminal wraps it
+    assert "Sent 1 account and 0 third parties to the ledger (batch " in said
+    assert (
+        "): the ledger takes it at the next opening of the folder's accounting. If the ledger"
+        " already has it, it comes back rejected; this rejection is expected and has no"
+        " consequence." in said
+    )
 
 
 def test_a_malformed_reference_document_exits_2_and_connects_nothing(
@@ -739,8 +759,15 @@ def test_doctor_is_not_all_clear_while_entries_failed_or_will_fail(
     )
     assert "all clear" not in outcome.out + outcome.err
     assert "Client ACME: the link to the ledger is in order;" in outcome.err
-    checks = workspace.cli("doctor", "ACME", "--json").json
-    assert list(checks) == ["checks"] and len(checks["checks"]) == 6  # JSON: the six checks
+    doctor = workspace.cli("doctor", "ACME", "--json").json
+    assert list(doctor) == ["checks", "notes"] and len(doctor["checks"]) == 6  # the six checks
+    assert all(check["ok"] for check in doctor["checks"])
+    assert doctor["notes"] == [  # the notes the text prints after the checks
+        "2 entries failed synchronization: ledgerbridge entries list ACME --status sync_failed"
+        " shows each with its fix",
+        "1 entry to send will be rejected by the ledger as written (pre-flight): ledgerbridge"
+        " entries list ACME --status to_verify,verified shows each with its fix",
+    ]
 
 
 def test_doctor_is_all_clear_once_no_entry_failed(workspace: Workspace) -> None:
@@ -753,6 +780,7 @@ def test_doctor_is_all_clear_once_no_entry_failed(workspace: Workspace) -> None:
 
     assert "failed synchronization" not in outcome.out
     assert outcome.err.rstrip().endswith("Client ACME: all clear.")
+    assert workspace.cli("doctor", "ACME", "--json").json["notes"] == []
 
 
 def test_rejections_table_has_a_header_and_says_settled_or_not_settled(

@@ -281,10 +281,29 @@ def test_waiting_batches_check_says_how_many_wait_since_when_and_why(firm: Firm)
     assert "3 entries are synchronizing since 2026-03-20 10:00 CET" in waiting.message
     assert "the marketplace connector of the folder has never been activated" in waiting.message
     assert waiting.fix is not None and "ledgerbridge ledger open ACME" in waiting.fix
+    assert waiting.fix.startswith(
+        "Open the folder's accounting in the ledger to inject the waiting batches:"
+        " ledgerbridge ledger open ACME (if they stay,"
+    )
 
     firm.relay.activate_connector("ACME", accept=True)
     firm.platform.open_accounting("ACME")
     assert firm.check("waiting_batches").ok
+
+
+def test_one_waiting_batch_is_told_in_the_singular_down_to_its_fix(firm: Firm) -> None:
+    firm.relay.authenticate_administrator()
+    firm.send(purchase("a"))
+    firm.platform.open_accounting("ACME")  # the connector was never activated
+
+    waiting = firm.check("waiting_batches")
+
+    assert "1 batch waits in the relay" in waiting.message
+    assert waiting.fix == (
+        "Open the folder's accounting in the ledger to inject the waiting batch:"
+        " ledgerbridge ledger open ACME (if it stays, check the connector and the"
+        " administrator's credential above)."
+    )
 
 
 def test_waiting_batches_refused_by_an_expired_certificate_tell_no_time_in_utc(

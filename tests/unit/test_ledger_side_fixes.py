@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge.cli.ledger_side_fixes import SETUP_CHANGES, ledger_side_steps
+from ledgerbridge.cli.ledger_side_fixes import SETUP_CHANGES, in_the_ledger, ledger_side_steps
 from ledgerbridge.domain.catalogue import CATALOGUE, check_rules
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.remedies import remedy_for
@@ -17,13 +17,41 @@ MESSAGES = {
     "import_cursor_locked": "Import cursor locked",
     "journal_locked": "The OD journal is locked or read-only",
     "account_locked": "Account 626000 is locked",
+    "record_not_found": "Record not found",
+    "analytic_axis_missing": "The analytical axis does not exist. On-the-fly creation is not"
+    " allowed",
 }
+UNKNOWN_SECTION = "line 1, allocation 1: section MARSEILLE does not exist on axis SITE"
+NO_ALLOCATION = "line 2 on account 606100 has no allocation on axis SITE"
+OTHER_ACCOUNTS_AUXILIARY = (
+    "line 2: auxiliary account CDUPONT belongs to account 411000, not to 401000"
+)
+MISSING_JOURNAL = "journal XX does not exist in the folder"
 
 
-def row(entry_id: str, status: Status, code: str, *, carried: str | None = None) -> EntryRow:
-    """A failed row (the ledger's code, or `carried` for a foreign ledger's), or a predicted one."""
+def row(
+    entry_id: str,
+    status: Status,
+    code: str,
+    *,
+    carried: str | None = None,
+    details: tuple[str, ...] = (),
+) -> EntryRow:
+    """A failed row (the ledger's code, or `carried` for a foreign ledger's), or a predicted one,
+    with findings of its code giving `details`."""
     message = MESSAGES[code]
-    predicted: dict[str, Any] = {"code": code, "message": message, "findings": []}
+    findings = [
+        {
+            "code": code,
+            "line": int(detail.split()[1].rstrip(",:")),
+            "message": message,
+            "detail": detail,
+        }
+        if detail.startswith("line ")
+        else {"code": code, "line": None, "message": message, "detail": detail}
+        for detail in details
+    ]
+    predicted: dict[str, Any] = {"code": code, "message": message, "findings": findings}
     failed = status is Status.SYNC_FAILED
     return EntryRow(
         id=entry_id,
@@ -31,8 +59,8 @@ def row(entry_id: str, status: Status, code: str, *, carried: str | None = None)
         status=status,
         code=(carried or code) if failed else None,
         message=message if failed else None,
-        findings=(),
-        remedy=remedy_for(code, message),
+        findings=tuple(findings) if failed else (),
+        remedy=remedy_for(code, message, findings),
         predicted=predicted,
         entry_number=None,
         fiscal_year=None,
@@ -46,6 +74,11 @@ def test_the_codes_fixed_in_the_ledger_are_those_the_catalogue_says_so_of() -> N
         if any("in the ledger" in remedy.en.lower() for remedy in rejection.remedies)
     }
     assert set(SETUP_CHANGES) == in_the_ledger
+
+
+def test_each_fix_in_the_ledger_has_its_setup_change() -> None:
+    for code, changes in SETUP_CHANGES.items():
+        assert len(changes) == len(in_the_ledger(code)), code
 
 
 def test_the_codes_are_in_the_order_of_the_check() -> None:
@@ -85,7 +118,7 @@ def test_a_foreign_ledgers_code_is_the_one_verify_is_given() -> None:
 @pytest.mark.parametrize(
     ("status", "last"),
     [
-        (Status.TO_VERIFY, "  4. ledgerbridge entries verify ACME ID...   (the entries to verify)"),
+        (Status.TO_VERIFY, "  4. ledgerbridge entries verify ACME od"),
         (Status.VERIFIED, "  4. nothing more: verified entries go at the next synchronization"),
     ],
 )
@@ -99,3 +132,52 @@ def test_a_predicted_rejection_ends_with_what_its_entries_still_need(
 def test_no_fix_in_the_ledger_says_nothing() -> None:
     assert ledger_side_steps("ACME", [row("d", Status.SYNC_FAILED, "collective_account")]) == []
     assert ledger_side_steps("ACME", []) == []
+
+
+def test_entries_to_verify_are_named_by_id_when_one_else_the_placeholder() -> None:
+    steps = ledger_side_steps(
+        "ACME",
+        [
+            row("od", Status.TO_VERIFY, "journal_locked"),
+            row("od2", Status.TO_VERIFY, "journal_locked"),
+        ],
+    )
+    assert steps[-1] == "  4. ledgerbridge entries verify ACME ID...   (the entries to verify)"
+
+
+def analytic_change(steps: list[str]) -> str:
+    [change] = [step for step in steps if step.startswith("       analytic_axis_missing: ")]
+    return change.removeprefix("       analytic_axis_missing: ")
+
+
+@pytest.mark.parametrize("status", [Status.SYNC_FAILED, Status.TO_VERIFY])
+def test_an_unknown_section_is_told_to_add_it_never_to_waive_analytics(status: Status) -> None:
+    steps = ledger_side_steps(
+        "ACME", [row("s", status, "analytic_axis_missing", details=(UNKNOWN_SECTION,))]
+    )
+    assert analytic_change(steps) == 'the missing axis or section added under "analytics" > "axes"'
+    assert not any("allow_entries_without_analytics" in step for step in steps)
+
+
+def test_a_line_without_allocation_is_told_both_changes_the_waiver_first() -> None:
+    waivable = row("w", Status.SYNC_FAILED, "analytic_axis_missing", details=(NO_ALLOCATION,))
+    unknown = row("s", Status.SYNC_FAILED, "analytic_axis_missing", details=(UNKNOWN_SECTION,))
+    for rows in ([waivable], [unknown, waivable]):
+        assert analytic_change(ledger_side_steps("ACME", rows)) == (
+            '"allow_entries_without_analytics": true under "analytics", or the missing axis or'
+            ' section added under "analytics" > "axes"'
+        )
+
+
+@pytest.mark.parametrize("status", [Status.SYNC_FAILED, Status.TO_VERIFY])
+def test_an_auxiliary_account_of_another_account_gives_no_step_in_the_ledger(
+    status: Status,
+) -> None:
+    entry = row("c", status, "record_not_found", details=(OTHER_ACCOUNTS_AUXILIARY,))
+    assert ledger_side_steps("ACME", [entry]) == []
+
+    missing = row("j", Status.SYNC_FAILED, "record_not_found", details=(MISSING_JOURNAL,))
+    steps = ledger_side_steps("ACME", [entry, missing])
+    # Beside a failed entry of the same code, --code would mark it verified again in vain.
+    last = "j" if status is Status.SYNC_FAILED else "--code record_not_found"
+    assert steps[-1] == f"  4. ledgerbridge entries verify ACME {last}"

@@ -121,7 +121,6 @@ def test_a_patch_giving_one_line_to_add_an_auxiliary_is_told_to_have_dropped_two
     "patch",
     [
         {"label": "corrigé"},
-        {"lines": None},  # removing the list is said by the patch itself
         {"lines": [{"account": "606100", "debit": "1"}] * 3},
         {"lines": [{"account": "606100", "debit": "1"}] * 4},
         {"lines": "none"},
@@ -129,6 +128,25 @@ def test_a_patch_giving_one_line_to_add_an_auxiliary_is_told_to_have_dropped_two
 )
 def test_a_patch_that_shortens_no_list_is_not_told_to(patch: dict[str, Any]) -> None:
     assert list(shortened_lists(THREE_LINES, patch)) == []
+
+
+@pytest.mark.parametrize(
+    ("target", "patch", "removed"),
+    [
+        (THREE_LINES, {"lines": None}, [ShortenedList("lines", 3, 0, removed=True)]),
+        (
+            {"analytics": {"axes": [{"code": "SITE"}]}},
+            {"analytics": {"axes": None}},
+            [ShortenedList("analytics.axes", 1, 0, removed=True)],
+        ),
+        ({"lines": []}, {"lines": None}, []),  # nothing to drop
+        ({"label": "x"}, {"lines": None}, []),
+    ],
+)
+def test_a_list_removed_with_null_is_told_as_left_with_no_item(
+    target: dict[str, Any], patch: dict[str, Any], removed: list[ShortenedList]
+) -> None:
+    assert list(shortened_lists(target, patch)) == removed
 
 
 def test_a_list_shortened_inside_an_object_is_named_by_its_path() -> None:
@@ -155,6 +173,6 @@ def test_a_shortened_list_is_one_the_patch_left_shorter(target: Any, patch: Any)
     for shortened in shortened_lists(target, patch):
         before, after = target, result
         for key in shortened.path.split("."):
-            before, after = before[key], after[key]
+            before, after = before[key], after.get(key, [])  # removed (null): no item left
         assert (len(before), len(after)) == (shortened.before, shortened.after)
         assert shortened.after < shortened.before

@@ -352,3 +352,32 @@ def test_a_third_party_of_another_account_named_in_the_label_is_told_with_its_ac
         " (CDUPONT), whose auxiliary account is under 411000, not 401000: if the line is"
         " about it, put the line on 411000 with the auxiliary account CDUPONT",
     )
+
+
+USE_EXISTING_RECORD, CREATE_MISSING_RECORD = (
+    remedy.en for remedy in CATALOGUE["record_not_found"].remedies
+)
+
+
+def test_an_auxiliary_account_of_another_account_is_not_told_to_create_a_record(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    edf_invoice["lines"][2]["auxiliary"] = "CDUPONT"  # a customer's, on the supplier account
+    result = check(edf_invoice)
+    assert [finding.detail for finding in result.findings] == [
+        "line 3: auxiliary account CDUPONT belongs to account 411000, not to 401000"
+    ]
+
+    for remedy in (remedy_of(result, acme, edf_invoice), remedy_of(result, None, None)):
+        assert remedy.actions == (USE_EXISTING_RECORD,)
+
+
+def test_a_missing_record_beside_an_auxiliary_of_another_account_is_told_both_fixes(
+    check: Check, acme: FolderIndex, edf_invoice: Document
+) -> None:
+    edf_invoice["lines"][2]["auxiliary"] = "CDUPONT"
+    edf_invoice["journal"] = "XX"
+
+    remedy = remedy_of(check(edf_invoice), acme, edf_invoice)
+
+    assert remedy.actions == (USE_EXISTING_RECORD, CREATE_MISSING_RECORD)

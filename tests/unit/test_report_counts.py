@@ -74,6 +74,41 @@ def test_an_opening_counts_its_batches_and_reference_items() -> None:
     assert lines[2].startswith("1 batch is being injected by another opening of the folder")
 
 
+def test_busy_batches_have_answers_that_agree_with_their_count() -> None:
+    def busy(count: int) -> str:
+        return OpeningReport("ACME", busy_batches=count).lines()[0]
+
+    assert busy(1) == (
+        "Folder ACME opened; 1 batch is being injected by another opening of the folder at this"
+        " moment, and left to it: its answers come back to the workspace as usual."
+    )
+    assert busy(2) == (
+        "Folder ACME opened; 2 batches are being injected by another opening of the folder at"
+        " this moment, and left to it: their answers come back to the workspace as usual."
+    )
+
+
+def test_expected_rejections_agree_with_their_count() -> None:
+    def expected(items: tuple[str, ...]) -> str:
+        report = OpeningReport(
+            "ACME",
+            injected_batches=1,
+            expected_rejections=len(items),
+            expected_items=items,
+        )
+        return report.lines()[-1]
+
+    assert expected(("account 512000",)) == (
+        "1 third-party or account record sent at the initial connection rejected (account"
+        " 512000): this rejection is expected and has no consequence — ignore it."
+    )
+    assert expected(("account 401000", "third party FEDF")) == (
+        "2 third-party or account records sent at the initial connection rejected (account"
+        " 401000, third party FEDF): these rejections are expected and have no consequence —"
+        " ignore them."
+    )
+
+
 def test_a_created_folder_counts_each_kind_of_item_with_its_own_noun() -> None:
     report = ApplyReport(
         "ACME",

@@ -57,16 +57,16 @@ def doctor(folder: FolderArgument) -> None:
     """Diagnostics: API, connector, credential, fiscal period, waiting batches, mirror."""
     diagnostics = open_platform().diagnostics
     checks = diagnostics.doctor(folder)
+    # Not a check (SPEC §7 fixes the six): the entries waiting for the accountant's fix.
+    notes = diagnostics.entry_failures(folder).notes()
     if is_json():
-        emit({"checks": [check.as_dict() for check in checks]})
+        emit({"checks": [check.as_dict() for check in checks], "notes": notes})
         return
     for check in checks:
         mark = "✓" if check.ok else "✗"
         sys.stdout.write(f"{mark} {check.name:<16} {check.message}\n")
         if check.fix:
             sys.stdout.write(f"  {'':<16} fix: {check.fix}\n")
-    # Not a check (SPEC §7 fixes the six): the entries waiting for the accountant's fix.
-    notes = diagnostics.entry_failures(folder).notes()
     for note in notes:
         sys.stdout.write(f"! {note}.\n")
     problems = sum(not check.ok for check in checks)

@@ -297,6 +297,13 @@ _ITEM_NOUNS = {"lines": ("line", "lines"), "analytics": ("allocation", "allocati
 
 def _shortened_warning(folder: str, entry_id: str, shortened: ShortenedList) -> str:
     one, many = _ITEM_NOUNS.get(shortened.path.rsplit(".", 1)[-1], ("item", "items"))
+    if shortened.removed:
+        return (
+            f"Warning: the patch removed {shortened.path} (null):"
+            f" {counted(shortened.before, one, many)} before, none now; to change some of"
+            f" them, give every {one} in the list (see `ledgerbridge entries show {folder}"
+            f" {entry_id}`)."
+        )
     return (
         f"Warning: the patch replaced {shortened.path} whole:"
         f" {counted(shortened.before, one, many)} before, {shortened.after} now; a list in a"

@@ -17,7 +17,6 @@ from ledgerbridge.cli.wiring import deliver_publication, folder_timezone
 from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.plurals import counted
 from ledgerbridge.processes import may_fork
-from ledgerbridge.relay.errors import CertificateExpired
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger.service import Ledger
@@ -137,6 +136,8 @@ def marketplace(
 @contextmanager
 def _certificate_told_in(timezone: str) -> Iterator[None]:
     """A refusal for the certificate tells its time in the folder's client's zone."""
+    from ledgerbridge.relay.errors import CertificateExpired  # not loaded for `ledger check`
+
     try:
         yield
     except CertificateExpired as refused:

@@ -31,26 +31,30 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class ShortenedList:
-    """A list a patch replaced with a shorter one: where (`lines`), and its lengths."""
+    """A list a patch replaced with a shorter one, or removed (`null`, after 0): where
+    (`lines`), and its lengths."""
 
     path: str
     before: int
     after: int
+    removed: bool = False
 
 
 def shortened_lists(target: Any, patch: Any, path: str = "") -> Iterator[ShortenedList]:
-    """The lists of `target` that `patch` replaces with fewer items.
+    """The lists of `target` that `patch` replaces with fewer items, or removes (`null`).
 
     A list in a merge patch is replaced, not merged: a patch meant to change one line, given
-    as that line alone, drops the others. The result is still a valid document, so this is
-    the one way to tell.
+    as that line alone, drops the others; `null` drops them all. The result is still a valid
+    document, so this is the one way to tell.
     """
     if not isinstance(patch, Mapping) or not isinstance(target, Mapping):
         return
     for key, value in patch.items():
         where = f"{path}.{key}" if path else str(key)
         before = target.get(key)
-        if isinstance(value, list) and isinstance(before, list) and len(value) < len(before):
+        if value is None and isinstance(before, list) and before:
+            yield ShortenedList(where, len(before), 0, removed=True)
+        elif isinstance(value, list) and isinstance(before, list) and len(value) < len(before):
             yield ShortenedList(where, len(before), len(value))
         elif isinstance(value, Mapping):
             yield from shortened_lists(before, value, where)

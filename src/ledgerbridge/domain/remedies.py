@@ -107,11 +107,15 @@ def remedy_for(
     return Remedy(CATALOGUE[known].cause.en, tuple(actions), tuple(precise))
 
 
-# The seed's fixes of the two codes whose findings tell which fix applies, in its order.
+# The seed's fixes of the codes whose findings tell which fix applies, in its order.
 _WAIVE_ANALYTICS, _ALLOCATE_EVERY_AXIS, _CREATE_AXIS_OR_SECTION = CATALOGUE[
     "analytic_axis_missing"
 ].remedies
 _BALANCE_TOTALS, _SPLIT_LINE = CATALOGUE["document_not_settled"].remedies
+_USE_EXISTING_RECORD, _CREATE_MISSING_RECORD = CATALOGUE["record_not_found"].remedies
+# The detail of rule 4 (check._record_not_found) for an auxiliary account that exists, but
+# under another account than the line's: nothing is missing from the folder.
+_AUXILIARY_OF_ANOTHER_ACCOUNT = re.compile(r"line \d+: auxiliary account .+ belongs to account ")
 # The details of rule 10 (check._analytic_axis_missing): a line on an analytics account
 # missing an axis, or an allocation naming no axis or section, or one the folder lacks.
 _NO_ALLOCATION_ON_AXIS = re.compile(r"line \d+ on account .+ has no allocation on axis ")
@@ -127,9 +131,17 @@ def applicable_remedies(
     allocation at all (SPEC §5.1), so it is not offered for an unknown axis or section, or a
     line allocated on some axes only; it comes last when some line needs it and others not.
     document_not_settled: a line with both a debit and a credit, totals balanced, is split
-    first. Without findings, or when they tell nothing more, the catalogue's order.
+    first. record_not_found: creating a record in the ledger is not offered when every
+    finding is an auxiliary account that exists, under another account (only the edit
+    helps). Without findings, or when they tell nothing more, the catalogue's order.
     """
     remedies = CATALOGUE[code].remedies
+    if (
+        code == "record_not_found"
+        and findings
+        and all(_AUXILIARY_OF_ANOTHER_ACCOUNT.match(_detail(finding)) for finding in findings)
+    ):
+        return (_USE_EXISTING_RECORD,)
     if code == "analytic_axis_missing" and findings:
         allocated = {  # lines known to carry allocations, whatever the entry
             finding.get("line")
@@ -147,6 +159,10 @@ def applicable_remedies(
     if code == "document_not_settled" and findings and both_only:
         return (_SPLIT_LINE, _BALANCE_TOTALS)
     return remedies
+
+
+def _detail(finding: Mapping[str, Any]) -> str:
+    return str(finding.get("detail") or "")
 
 
 def _leading(remedy: Text) -> Text:

@@ -344,10 +344,11 @@ class OpeningReport:
                 f"Folder {self.folder} opened; {waiting} in the relay, not injected:"
                 f" {self.wait_reason}."
             ]
+        whose = "its" if self.busy_batches == 1 else "their"
         busy = (
             f"{counted(self.busy_batches, 'batch is', 'batches are')} being injected by another"
-            " opening of the folder at this moment, and left to it: its answers come back to"
-            " the workspace as usual."
+            f" opening of the folder at this moment, and left to it: {whose} answers come back"
+            " to the workspace as usual."
         )
         if not self.injected_batches:
             if self.busy_batches:
@@ -368,10 +369,14 @@ class OpeningReport:
             more = len(self.expected_items) - 10
             if more > 0:
                 shown += f" and {more} more"
+            expected = (
+                "this rejection is expected and has no consequence — ignore it"
+                if self.expected_rejections == 1
+                else "these rejections are expected and have no consequence — ignore them"
+            )
             lines.append(
                 f"{counted(self.expected_rejections, 'third-party or account record', 'third-party or account records')}"
-                f" sent at the initial connection rejected ({shown}): these rejections are"
-                " expected and have no consequence — ignore them."
+                f" sent at the initial connection rejected ({shown}): {expected}."
             )
         if self.busy_batches:
             lines.append(busy[0].upper() + busy[1:])

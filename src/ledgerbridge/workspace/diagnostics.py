@@ -268,10 +268,17 @@ class Diagnostics:
                 " --reference FILE."
             )
         if batches or count > 0:
+            # Named, not "them": the waiting batches, else the entries synchronizing.
+            number, one, many = (
+                (batches, "the waiting batch", "the waiting batches")
+                if batches
+                else (count, "the synchronizing entry", "the synchronizing entries")
+            )
+            waiting, stays = (one, "it stays") if number == 1 else (many, "they stay")
             fixes.append(
-                "Open the folder's accounting in the ledger to inject them:"
+                f"Open the folder's accounting in the ledger to inject {waiting}:"
                 f" ledgerbridge ledger open {folder}"
-                " (if they stay, check the connector and the administrator's credential above)."
+                f" (if {stays}, check the connector and the administrator's credential above)."
             )
         return Check("waiting_batches", False, message, " ".join(fixes))
 

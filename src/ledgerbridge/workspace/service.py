@@ -59,12 +59,22 @@ class ConnectReport:
         verb = "connected" if self.created else "already connected; settings updated"
         lines = [f"Client {self.client.folder} {verb}.", self.client.describe()]
         if self.reference_batch is not None:
+            if self.accounts + self.third_parties == 1:
+                taken = (
+                    "the ledger takes it at the next opening of the folder's accounting. If the"
+                    " ledger already has it, it comes back rejected; this rejection is expected"
+                    " and has no consequence."
+                )
+            else:
+                taken = (
+                    "the ledger takes them at the next opening of the folder's accounting. Those"
+                    " it already has come back rejected; these rejections are expected and have"
+                    " no consequence."
+                )
             lines.append(
                 f"Sent {counted(self.accounts, 'account', 'accounts')} and"
                 f" {counted(self.third_parties, 'third party', 'third parties')} to the"
-                f" ledger (batch {self.reference_batch}): the ledger takes them at the next"
-                " opening of the folder's accounting. Those it already has come back rejected;"
-                " these rejections are expected and have no consequence."
+                f" ledger (batch {self.reference_batch}): {taken}"
             )
         return lines
 
