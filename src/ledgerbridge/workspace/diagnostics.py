@@ -19,15 +19,13 @@ from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import parse_setup
 from ledgerbridge.workspace.clients import find_client
 from ledgerbridge.workspace.errors import UnknownClient
-from ledgerbridge.workspace.mirror import entry_of, preflight_of
+from ledgerbridge.workspace.mirror import entry_of, preflight_of, stale_predictions
 from ledgerbridge.workspace.tables import (
     clients,
     entries,
     mirror,
     outbox,
     rejections,
-    revisions,
-    with_content,
 )
 
 MIRROR_STALE_AFTER = timedelta(days=30)
@@ -304,7 +302,7 @@ class Diagnostics:
         """How many of the client's entries failed synchronization, and how many waiting to
         be sent the pre-flight predicts rejected (a verdict made against an older setup is
         made again, as `entries list` does)."""
-        pending = [Status.TO_VERIFY.value, Status.VERIFIED.value]
+        pending = (Status.TO_VERIFY, Status.VERIFIED)
         with self._database.transaction(write=False) as connection:
             if find_client(connection, folder) is None:
                 raise UnknownClient(folder)
@@ -319,25 +317,14 @@ class Diagnostics:
                 predicted = connection.execute(
                     sa.select(sa.func.count()).where(
                         entries.c.client == folder,
-                        entries.c.status.in_(pending),
+                        entries.c.status.in_([status.value for status in pending]),
                         entries.c.predicted_against == preflight.stamp,
                         entries.c.predicted.is_not(None),
                     )
                 ).scalar_one()
-                stale = connection.execute(
-                    sa.select(revisions.c.content)
-                    .select_from(with_content)
-                    .where(
-                        entries.c.client == folder,
-                        entries.c.status.in_(pending),
-                        sa.or_(
-                            entries.c.predicted_against.is_(None),
-                            entries.c.predicted_against != preflight.stamp,
-                        ),
-                    )
-                ).scalars()
+                stale = connection.execute(stale_predictions(folder, preflight, pending))
                 predicted += sum(
-                    preflight.verdict(entry_of(content)) is not None for content in stale
+                    preflight.verdict(entry_of(row.content)) is not None for row in stale
                 )
         return EntryFailures(folder, int(failed), int(predicted))
 

@@ -144,14 +144,12 @@ def store_mirror(
     return kept
 
 
-def update_predictions(
-    connection: Connection,
-    folder: str,
-    preflight: Preflight,
-    statuses: Collection[Status] = PREDICTED_STATUSES,
-) -> int:
-    """Predict again the entries whose verdict was made against another setup; returns how many."""
-    stale = connection.execute(
+def stale_predictions(
+    folder: str, preflight: Preflight, statuses: Collection[Status] = PREDICTED_STATUSES
+) -> sa.Select[tuple[str, str, str]]:
+    """The client's entries of `statuses` whose verdict was made against another setup than
+    `preflight`'s (or never made): id, current content and fingerprint."""
+    return (
         sa.select(entries.c.entry_id, revisions.c.content, entries.c.fingerprint)
         .select_from(with_content)
         .where(
@@ -162,7 +160,17 @@ def update_predictions(
                 entries.c.predicted_against != preflight.stamp,
             ),
         )
-    ).all()
+    )
+
+
+def update_predictions(
+    connection: Connection,
+    folder: str,
+    preflight: Preflight,
+    statuses: Collection[Status] = PREDICTED_STATUSES,
+) -> int:
+    """Predict again the entries whose verdict was made against another setup; returns how many."""
+    stale = connection.execute(stale_predictions(folder, preflight, statuses)).all()
     # Only where the content is still the one checked: an edit committed meanwhile keeps
     # the verdict it was given on its own content.
     update = (
