@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ledgerbridge.cli.platform_access import open_platform
+from ledgerbridge.domain.clock import DEFAULT_TIMEZONE
 from ledgerbridge.domain.refusals import NotFound
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ def _has_client(workspace: Workspace, folder: str) -> bool:
 def folder_timezone(folder: str | None, platform: Platform | None = None) -> str:
     """The zone the ledger's times of a folder are told in: its client's, else the product's
     default (Europe/Paris), the zone of a time with no folder at all (the credential's)."""
-    from ledgerbridge.workspace.clients import DEFAULT_TIMEZONE
-
     if folder is None:
         return DEFAULT_TIMEZONE
     try:

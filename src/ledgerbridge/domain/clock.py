@@ -8,6 +8,10 @@ from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]  # returns an aware datetime
 
+# The product's zone where none other is known: a new client's, and the ledger's own (a
+# last day of validity ends at its midnight; the FEC's dates are its days).
+DEFAULT_TIMEZONE = "Europe/Paris"
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge.domain.clock import DEFAULT_TIMEZONE
 from ledgerbridge.domain.fec import HEADER, FecLine, fec_file_name, fec_row
 from ledgerbridge.domain.values import format_amount
 from ledgerbridge.ledger.errors import NoPostedEntries, UnknownFiscalYear
@@ -19,7 +20,7 @@ from ledgerbridge.ledger.queries import amount_of, as_utc, fiscal_years_with_ent
 from ledgerbridge.ledger.tables import posted_entries, posted_lines
 
 # ValidDate is the day the entry was posted, as the French firm's calendar reads it.
-LEDGER_TIME_ZONE = ZoneInfo("Europe/Paris")
+LEDGER_TIME_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 _STREAM_ROWS = 2000
 
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ledgerbridge.domain.clock import local_time
+from ledgerbridge.domain.clock import DEFAULT_TIMEZONE, local_time
 from ledgerbridge.domain.refusals import NotFound, Refusal
-
-# The ledger's own zone: a last day of validity ends at its midnight, and a refusal tells
-# times in it unless the caller knows the folder's client's.
-LEDGER_ZONE = "Europe/Paris"
 
 CERTIFICATE_EXPIRED_MESSAGE = (
     "For security reasons, the GE Connector security certificate has expired."
@@ -24,7 +20,7 @@ class CertificateExpired(Refusal):
     code = "certificate_expired"
     http_status = 403
 
-    def __init__(self, expired_at: datetime | None, timezone: str = LEDGER_ZONE) -> None:
+    def __init__(self, expired_at: datetime | None, timezone: str = DEFAULT_TIMEZONE) -> None:
         self.expired_at = expired_at
         # The message is the seed's, word for word, "identify again" even for an
         # administrator who never did; the fix says what is true of this one.

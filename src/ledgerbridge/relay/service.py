@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from ledgerbridge import collector
 from ledgerbridge.bulk import BulkInsert, chunked, raw, read_converter, update_where_in
 from ledgerbridge.db import Database
-from ledgerbridge.domain.clock import Clock, system_clock
+from ledgerbridge.domain.clock import DEFAULT_TIMEZONE, Clock, system_clock
 from ledgerbridge.domain.entries import decode_entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.setup import (
@@ -35,7 +35,6 @@ from ledgerbridge.domain.setup import (
     setup_from_json,
 )
 from ledgerbridge.relay.errors import (
-    LEDGER_ZONE,
     BatchIdTaken,
     CertificateExpired,
     ConnectorInactive,
@@ -71,7 +70,7 @@ from ledgerbridge.relay.values import (
 
 # A date given for the credential's expiry is valid to the end of that day, in the
 # ledger's country.
-LEDGER_TIMEZONE = ZoneInfo(LEDGER_ZONE)
+LEDGER_TIMEZONE = ZoneInfo(DEFAULT_TIMEZONE)
 ID_CHUNK = 500  # ids per IN (...) list
 _RESULT = msgspec.json.Decoder()  # a §4.3 result as stored
 

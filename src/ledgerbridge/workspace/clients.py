@@ -12,6 +12,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge.domain.clock import DEFAULT_TIMEZONE
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.setup import ReferenceData, read_value
 from ledgerbridge.relay.values import ReferenceItem
@@ -22,7 +23,6 @@ AutoSend = Literal["manual", "nightly"]
 AUTO_SEND_MODES: tuple[AutoSend, ...] = ("manual", "nightly")
 DEFAULT_AUTO_SEND: AutoSend = "manual"
 DEFAULT_SEND_AT = "02:00"
-DEFAULT_TIMEZONE = "Europe/Paris"
 _SEND_AT = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
