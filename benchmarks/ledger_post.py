@@ -6,9 +6,9 @@ It generates a folder setup and N entries of 2 to 4 lines (default 100,000), run
 would, `ledgerbridge ledger check` and then `ledger apply` + `ledger post` on a fresh SQLite
 home, and in the same run the physical limit: the same line rows inserted with
 `sqlite3.executemany` in one transaction, with no check; and what storing alone costs: every
-entry's rows inserted the same way into the ledger's own tables (entries, lines, allocations,
-with their indexes, foreign keys and pragmas). It prints lines per second for each, the
-ratios against the raw limit, and each command's peak memory.
+entry's row inserted the same way into the ledger's own table (an entry with its lines as
+JSON, with the table's indexes, foreign keys and pragmas). It prints lines per second for
+each, the ratios against the raw limit, and each command's peak memory.
 
 Each is timed `--repeat` times (3 by default), on fresh homes, and the quickest run of each
 counts: a shared machine's other load only ever slows a run down. Memory is the largest
@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ledgerbridge.db import WAL_AUTOCHECKPOINT
+from ledgerbridge.domain.entries import decode_entry, lines_json
 
 SETUP = {
     "folder": "BENCH",
@@ -222,7 +223,7 @@ def in_cents(amount: object) -> int:
 
 
 def line_row(entry: int, line_no: int, line: dict[str, object]) -> tuple[object, ...]:
-    """A line as both limits insert it: entry, number, account, auxiliary, label, cents."""
+    """A line as the raw limit inserts it: entry, number, account, auxiliary, label, cents."""
     return (
         entry,
         line_no,
@@ -256,20 +257,19 @@ def raw_limit(entries_path: Path, workdir: Path, count: int, seed: int) -> tuple
 
 
 def ledger_tables_limit(workdir: Path, setup_path: Path, count: int, seed: int) -> float:
-    """Every entry's rows inserted into the ledger's own tables, as `ledger post` stores them
-    (entries, lines, allocations; the same indexes, foreign keys and pragmas), with
-    sqlite3.executemany in one transaction: no reading, no check, no numbering. What storing
-    alone costs, the part of a posting no preparing can overlap."""
+    """Every entry's row inserted into the ledger's own table, as `ledger post` stores it (the
+    entry with its lines as `lines_json` writes them; the same indexes, foreign keys and
+    pragmas), with sqlite3.executemany in one transaction: no reading, no check, no
+    numbering. What storing alone costs, the part of a posting no preparing can overlap."""
     home = workdir / "tables-home"
     run_cli(["ledger", "apply", "--setup", str(setup_path)], home)
     entries: list[tuple[object, ...]] = []
-    lines: list[tuple[object, ...]] = []
-    allocations: list[tuple[object, ...]] = []
     numbers: dict[str, int] = {}
     for entry_pk, entry in enumerate(generate_entries(count, seed), 1):
         year = str(entry["date"])[:4]
         numbers[year] = numbers.get(year, 0) + 1
         content = json.dumps(entry, ensure_ascii=False).encode()
+        lines = decode_entry(content).lines
         entries.append(
             (
                 entry_pk,
@@ -283,23 +283,9 @@ def ledger_tables_limit(workdir: Path, setup_path: Path, count: int, seed: int) 
                 entry["reference"],
                 entry["label"],
                 "2026-01-01 00:00:00.000000",
+                lines_json(lines),
             )
         )
-        entry_lines: list[dict[str, object]] = entry["lines"]  # type: ignore[assignment]
-        for line_no, line in enumerate(entry_lines, 1):
-            lines.append(line_row(entry_pk, line_no, line))
-            shares: list[dict[str, str]] = line.get("analytics", [])  # type: ignore[assignment]
-            for position, share in enumerate(shares, 1):
-                allocations.append(
-                    (
-                        entry_pk,
-                        line_no,
-                        position,
-                        share["axis"],
-                        share["section"],
-                        in_cents(share["amount"]),
-                    )
-                )
     connection = sqlite3.connect(home / "ledgerbridge.sqlite", isolation_level=None)
     for pragma in (
         "foreign_keys = ON",
@@ -313,19 +299,9 @@ def ledger_tables_limit(workdir: Path, setup_path: Path, count: int, seed: int) 
     connection.execute("BEGIN IMMEDIATE")
     connection.executemany(
         "INSERT INTO ledger_entries (id, folder_id, fiscal_year, number, key, fingerprint,"
-        " entry_id, journal, date, reference, label, posted_at)"
-        f" VALUES (?, {folder_id}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " entry_id, journal, date, reference, label, posted_at, lines)"
+        f" VALUES (?, {folder_id}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         entries,
-    )
-    connection.executemany(
-        "INSERT INTO ledger_lines (entry, line, account, auxiliary, label, debit, credit)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        lines,
-    )
-    connection.executemany(
-        "INSERT INTO ledger_allocations (entry, line, position, axis, section, amount)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        allocations,
     )
     connection.execute("COMMIT")
     elapsed = time.perf_counter() - start
@@ -418,7 +394,7 @@ def main() -> None:
     )
     print("peak MB: the largest process (max RSS); all MB: its processes together (PSS)")
     print(
-        "ledger tables: every entry's rows into the ledger's own tables, no check: what storing"
+        "ledger tables: every entry's row into the ledger's own table, no check: what storing"
         "\nalone costs, which a posting pays on top of starting the command"
     )
 

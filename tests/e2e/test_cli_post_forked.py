@@ -121,3 +121,25 @@ def test_a_batch_refused_whole_is_refused_alike(
     assert forked[0] == alone[0]
     assert forked[0].code == 2
     assert forked[1].json["entries"] == []
+
+
+def test_problems_found_by_several_processes_are_told_in_the_order_of_one(
+    tmp_path: Path, post_both: Callable[..., Runs]
+) -> None:
+    # Far apart, in chunks that different processes read: ids given twice, a bad date, an
+    # unknown field; the first chunk's reader also reads the top-level keys.
+    batch = repeated_batch(
+        tmp_path / "batch.json",
+        2500,
+        at5={"id": "e2300"},
+        at1200={"date": "2026-13-01"},
+        at2300={"colour": "blue"},
+        at2490={"id": "e0100"},
+    )
+    alone, forked = post_both(batch, json_output=False)
+    assert forked[0] == alone[0]
+    assert forked[0].code == 2
+    err = forked[0].err
+    told = [err.index(path) for path in ("entries[1200].date", "entries[2300]", "entries[2490]")]
+    assert told == sorted(told)
+    assert forked[1].json["entries"] == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -21,6 +23,7 @@ from ledgerbridge.db import (
     alembic_config,
     database_url,
 )
+from ledgerbridge.domain.entries import Entry, entry_document, lines_json, parse_entry
 from ledgerbridge.ledger import tables
 from ledgerbridge.ledger.service import Ledger
 from tests.integration.ledger_samples import purchase, sale
@@ -130,36 +133,99 @@ def test_the_migrations_go_down_and_up_again(database: Database) -> None:
         assert connection.execute(text("SELECT count(*) FROM ledger_entries")).scalar() == 0
 
 
-def test_posted_lines_and_allocations_are_kept_across_migration_0006(
+def split_purchase(entry_id: str) -> Entry:
+    """A purchase whose expense is allocated to two sites, LYON first."""
+    document = entry_document(purchase(entry_id))
+    document["lines"][0]["analytics"] = [
+        {"axis": "SITE", "section": "LYON", "amount": "60.00"},
+        {"axis": "SITE", "section": "PARIS", "amount": "40.00"},
+    ]
+    return parse_entry(document)
+
+
+def _fec(ledger: Ledger, fiscal_year: str) -> str:
+    out = io.StringIO()
+    ledger.export_fec("ACME", out, fiscal_year)
+    return out.getvalue()
+
+
+def test_posted_lines_and_allocations_move_into_their_entry_s_row_at_migration_0010(
     acme: Ledger, database: Database
 ) -> None:
-    acme.post_batch("ACME", [purchase("a"), sale("b")], on_result=lambda result: None)
+    entries = [
+        purchase("a"),
+        sale("b"),
+        purchase("c", "2025-11-30", "3413.77", reference=None, label=None),
+        split_purchase("d"),
+    ]
+    acme.post_batch("ACME", entries, on_result=lambda result: None)
     before = list(acme.posted_entries("ACME"))
+    fec_before = {year: _fec(acme, year) for year in ("2025", "2026")}
     config = alembic_config()
 
+    # Down to the tables of revision 0009: a row per line, a row per allocation, in cents.
     with database.transaction() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0005_outbox_content")
-        command.upgrade(config, "heads")
+        command.downgrade(config, "0009_rejection_batch")
+        ids = dict(
+            connection.execute(text("SELECT entry_id, id FROM ledger_entries")).tuples().all()
+        )
+        lines = connection.execute(
+            text(
+                "SELECT entry, line, account, auxiliary, label, debit, credit FROM ledger_lines"
+                " ORDER BY entry, line"
+            )
+        ).all()
+        allocations = connection.execute(
+            text(
+                "SELECT entry, line, position, axis, section, amount FROM ledger_allocations"
+                " ORDER BY entry, line, position"
+            )
+        ).all()
+    a, b, c, d = (ids[entry.id] for entry in entries)
+    assert [tuple(row) for row in lines] == sorted(
+        [
+            (a, 1, "606100", None, "EDF", 10000, 0),
+            (a, 2, "445660", None, "TVA", 2000, 0),
+            (a, 3, "401000", "FEDF", None, 0, 12000),
+            (b, 1, "411000", "CDUPONT", None, 120000, 0),
+            (b, 2, "706000", None, None, 0, 100000),
+            (b, 3, "445710", None, None, 0, 20000),
+            (c, 1, "606100", None, "EDF", 341377, 0),
+            (c, 2, "445660", None, "TVA", 68275, 0),
+            (c, 3, "401000", "FEDF", None, 0, 409652),
+            (d, 1, "606100", None, "EDF", 10000, 0),
+            (d, 2, "445660", None, "TVA", 2000, 0),
+            (d, 3, "401000", "FEDF", None, 0, 12000),
+        ]
+    )
+    assert [tuple(row) for row in allocations] == sorted(
+        [
+            (a, 1, 1, "SITE", "PARIS", 10000),
+            (c, 1, 1, "SITE", "PARIS", 341377),
+            (d, 1, 1, "SITE", "LYON", 6000),
+            (d, 1, 2, "SITE", "PARIS", 4000),
+        ]
+    )
 
+    # And up again: each entry's lines back in its row, exactly as posting writes them.
+    with database.transaction() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+        stored = dict(
+            connection.execute(text("SELECT entry_id, lines FROM ledger_entries")).tuples().all()
+        )
+
+    assert stored == {entry.id: lines_json(entry.lines) for entry in entries}
     assert list(acme.posted_entries("ACME")) == before
-    assert any(line.analytics for entry in before for line in entry.lines)
-    if database.url.get_backend_name() == "sqlite":
-        with database.transaction(write=False) as connection:
-            schemas: dict[str, str] = {
-                row.name: row.sql
-                for row in connection.exec_driver_sql(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
-                    " AND name IN ('ledger_lines', 'ledger_allocations')"
-                )
-            }
-        assert {name: "WITHOUT ROWID" in sql for name, sql in schemas.items()} == {
-            "ledger_lines": True,
-            "ledger_allocations": True,
-        }
-    for table in ("ledger_lines", "ledger_allocations"):
+    assert {year: _fec(acme, year) for year in ("2025", "2026")} == fec_before
+    with database.transaction(write=False) as connection:
+        tables = set(sa.inspect(connection).get_table_names())
+    assert {"ledger_lines", "ledger_allocations"}.isdisjoint(tables)
+    for statement in ("UPDATE ledger_entries SET lines = '[]'", "DELETE FROM ledger_entries"):
         with pytest.raises(DBAPIError, match="immutable"), database.transaction() as connection:
-            connection.execute(text(f"DELETE FROM {table}"))
+            connection.execute(text(statement))
+    assert list(acme.posted_entries("ACME")) == before
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.entries import Entry, entry_document, parse_entry
 from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
 from ledgerbridge.ledger import ItemChanges, Ledger, OrphanedPostedLines, UnknownFolder
@@ -138,6 +138,26 @@ def test_removing_what_posted_entries_use_is_refused_and_changes_nothing(
     assert "keep it in the setup" in message
     assert message.endswith("Nothing was changed.")
     assert acme.folder_setup("ACME") == before
+
+
+def test_the_counts_are_of_the_folder_s_own_entries_and_lines(acme: Ledger) -> None:
+    acme.apply_setup(acme_setup(folder="BETA", siren=None))
+    acme.post_batch("BETA", [purchase("x"), purchase("y")], on_result=lambda result: None)
+    # The supplier credited on two lines of one entry.
+    document = entry_document(purchase("c"))
+    supplier = document["lines"].pop()
+    document["lines"] += [
+        {**supplier, "credit": "100.00"},
+        {**supplier, "credit": "20.00", "label": "TVA"},
+    ]
+    post(acme, purchase("a"), sale("b"), parse_entry(document))
+
+    with pytest.raises(OrphanedPostedLines) as refusal:
+        acme.apply_setup(parse_setup(without(acme_document(), "third_parties", "FEDF")))
+
+    assert [
+        (orphan.kind, orphan.code, orphan.entries, orphan.lines) for orphan in refusal.value.orphans
+    ] == [("third party", "FEDF", 2, 3)]
 
 
 def test_the_refusal_lists_every_orphaned_item(acme: Ledger) -> None:

@@ -1,5 +1,6 @@
-"""Posting with the chunks prepared in a forked process: the same results and the same stored
-entries as in one process, replays and conflicts alike, and nothing stored when either side fails.
+"""Posting with the chunks prepared in forked processes (one reading a stream of entries, or
+several reading chunks in turn): the same results and the same stored entries as in one
+process, replays and conflicts alike, and nothing stored when either side fails.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
+from typing import cast
 
 import pytest
 
@@ -15,7 +17,7 @@ from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.ledger import Ledger, PostingSummary
-from ledgerbridge.ledger.forked_posting import PreparingStopped
+from ledgerbridge.ledger.forked_posting import EntryChunks, PreparingStopped
 from ledgerbridge.ledger.queries import PostedEntry
 from tests.integration.ledger_samples import (
     POSTED_AT,
@@ -45,7 +47,7 @@ def _batch(count: int = 20, prefix: str = "e") -> list[Entry]:
 
 def _post(
     ledger: Ledger,
-    entries: Iterable[Entry],
+    entries: Iterable[Entry] | EntryChunks,
     *,
     forked: bool,
     key: Callable[[Entry], str] = lambda entry: entry.id,
@@ -235,3 +237,115 @@ def test_an_in_memory_database_posts_in_one_process() -> None:
         assert read_in == [caller]
     finally:
         database.dispose()
+
+
+class _Chunks:
+    """A batch in chunks of `CHUNK` entries (`EntryChunks`): each chunk's note tells the
+    process that read it; `finish` keeps the notes, or raises `refusal`."""
+
+    def __init__(
+        self,
+        entries: list[Entry],
+        *,
+        refusal: Exception | None = None,
+        on_read: Callable[[int], None] = lambda number: None,
+    ) -> None:
+        self.entries = entries
+        self.refusal = refusal
+        self.on_read = on_read
+        self.notes: list[tuple[int, int]] | None = None  # (chunk, process id), once finished
+
+    def __len__(self) -> int:
+        return -(-len(self.entries) // CHUNK)
+
+    def read(self, number: int) -> tuple[list[Entry], object]:
+        self.on_read(number)
+        return self.entries[number * CHUNK : (number + 1) * CHUNK], (number, os.getpid())
+
+    def finish(self, notes: list[object]) -> None:
+        self.notes = [cast(tuple[int, int], note) for note in notes]
+        if self.refusal is not None:
+            raise self.refusal
+
+
+@pytest.fixture
+def three_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks read by three forked processes, whatever the machine's cores."""
+    monkeypatch.setattr("ledgerbridge.ledger.service.cores", lambda: 3)
+
+
+@pytest.mark.usefixtures("three_processes")
+def test_chunks_read_by_several_processes_give_the_results_and_rows_of_one_process(
+    acme: Ledger, one_process: Ledger
+) -> None:
+    for batch in (_batch(20), _batch(7, prefix="f"), _batch(12)):
+        chunks = _Chunks(batch)
+        forked = _post(acme, chunks, forked=True)
+        alone = _post(one_process, batch, forked=False)
+        assert forked == alone
+        assert chunks.notes is not None
+        assert [number for number, _ in chunks.notes] == list(range(len(chunks)))
+    assert _stored(acme) == _stored(one_process)
+    readers = {reader for _, reader in chunks.notes or ()}
+    assert len(readers) == 3 and os.getpid() not in readers
+
+
+@pytest.mark.usefixtures("three_processes")
+def test_a_key_met_again_in_a_chunk_another_process_read_is_a_replay_or_a_conflict(
+    acme: Ledger,
+) -> None:
+    batch = [
+        purchase("a", label="one"),
+        purchase("b", label="two"),
+        purchase("c", label="three"),
+        purchase("d", label="four"),
+        purchase("a", label="one"),
+        purchase("b", label="two", amount="999.00"),
+    ]
+    summary, results = _post(acme, _Chunks(batch), forked=True, key=lambda e: e.label or "")
+    assert (summary.accepted, summary.replayed, summary.rejected) == (4, 1, 1)
+    assert results[4].replay and results[4].entry_number == results[0].entry_number
+    assert results[5].code == "idempotency_conflict"
+    assert len(_stored(acme)) == 4
+
+
+@pytest.mark.usefixtures("three_processes")
+def test_chunks_refused_at_their_finish_store_nothing(acme: Ledger) -> None:
+    refusal = MalformedDocument([Problem("entries[19].date", "not a date")], source="b.json")
+    with pytest.raises(MalformedDocument) as raised:
+        _post(acme, _Chunks(_batch(20), refusal=refusal), forked=True)
+    assert raised.value.problems == (Problem("entries[19].date", "not a date"),)
+    assert _stored(acme) == []
+
+
+@pytest.mark.usefixtures("three_processes")
+def test_a_chunk_that_fails_to_read_stores_nothing(acme: Ledger) -> None:
+    def on_read(number: int) -> None:
+        if number == 4:
+            raise ValueError("the disk went away")
+
+    with pytest.raises(ValueError, match="the disk went away"):
+        _post(acme, _Chunks(_batch(20), on_read=on_read), forked=True)
+    assert _stored(acme) == []
+
+
+@pytest.mark.usefixtures("three_processes")
+def test_a_killed_process_reading_chunks_is_told_and_stores_nothing(acme: Ledger) -> None:
+    def on_read(number: int) -> None:
+        if number == 5:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(PreparingStopped) as raised:
+        _post(acme, _Chunks(_batch(20), on_read=on_read), forked=True)
+    assert "SIGKILL" in str(raised.value)
+    assert _stored(acme) == []
+    summary, _ = _post(acme, _Chunks(_batch(20)), forked=True)
+    assert summary.accepted == 16
+
+
+def test_chunks_posted_in_one_process_are_read_in_turn_and_finished(
+    acme: Ledger, one_process: Ledger
+) -> None:
+    chunks = _Chunks(_batch(20))
+    assert _post(acme, chunks, forked=False) == _post(one_process, _batch(20), forked=False)
+    assert chunks.notes == [(number, os.getpid()) for number in range(len(chunks))]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.unit.conftest import EDF_INVOICE
 
-from ledgerbridge.domain.entries import decode_entry
-from ledgerbridge.domain.fingerprint import fingerprint
+from ledgerbridge.domain.entries import decode_entry, lines_json
+from ledgerbridge.domain.fingerprint import fingerprint, fingerprint_and_lines
 
 BASE = EDF_INVOICE  # accepted by the ACME folder as it stands
 
@@ -54,3 +56,58 @@ def test_an_amount_a_cent_apart_has_another_fingerprint() -> None:
     lines[0]["analytics"][0]["amount"] = "99.99"
 
     assert print_of(changed(lines=lines)) != print_of(BASE)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        BASE,
+        changed(journal=None, date=None, reference=None, label=None),
+        changed(label='a "quoted", label: {"lines":[]}'),
+        changed(lines=[]),
+        changed(lines=None),
+        {"id": "bare"},
+    ],
+)
+def test_the_fingerprint_with_the_lines_is_the_fingerprint(document: dict[str, object]) -> None:
+    entry = decode_entry(json.dumps(document))
+    assert fingerprint_and_lines(entry) == (fingerprint(entry), lines_json(entry.lines))
+
+
+_TEXT = st.none() | st.text(max_size=12)
+_AMOUNT = st.none() | st.integers(0, 10**9).map(lambda cents: f"{cents // 100}.{cents % 100:02d}")
+_LINE = st.fixed_dictionaries(
+    {},
+    optional={
+        "account": _TEXT,
+        "auxiliary": _TEXT,
+        "label": _TEXT,
+        "debit": _AMOUNT,
+        "credit": _AMOUNT,
+        "analytics": st.lists(
+            st.fixed_dictionaries(
+                {}, optional={"axis": _TEXT, "section": _TEXT, "amount": _AMOUNT}
+            ),
+            max_size=2,
+        ),
+    },
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"id": st.text(min_size=1, max_size=8)},
+        optional={
+            "journal": _TEXT,
+            "date": st.none() | st.dates().map(str),
+            "reference": _TEXT,
+            "label": _TEXT,
+            "lines": st.lists(_LINE, max_size=4),
+        },
+    )
+)
+def test_any_entry_has_one_fingerprint_however_its_lines_are_encoded(
+    document: dict[str, object],
+) -> None:
+    entry = decode_entry(json.dumps(document))
+    assert fingerprint_and_lines(entry) == (fingerprint(entry), lines_json(entry.lines))

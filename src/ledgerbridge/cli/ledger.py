@@ -17,7 +17,7 @@ import typer
 from ledgerbridge.cli.files import check_file, checked_file, named_input
 from ledgerbridge.cli.log_file import ensure_log
 from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
-from ledgerbridge.cli.parallel_check import check_batch
+from ledgerbridge.cli.parallel_check import BatchChunks, check_batch
 from ledgerbridge.cli.results import ResultSpool
 from ledgerbridge.cli.settings import SETTINGS
 from ledgerbridge.documents import local_file, read_setup, stream_entries
@@ -122,6 +122,9 @@ def _stale_preflight(platform: Platform, folder: str) -> str | None:
 
 
 FORKED_FROM_BYTES = 1_000_000  # a smaller batch is posted before a second process would help
+# Entries a forked process reads at a time: a chunk of 3-line entries, prepared, is about
+# 330 KB; a process's pipe holds three (forked_posting), so that none waits for another.
+POST_CHUNK = 1000
 _PROGRESS_EVERY = 1000  # results between two updates of the progress bar, when forked
 
 
@@ -134,18 +137,46 @@ def post(folder: FolderArgument, entries: EntriesArgument) -> None:
     with named_input(entries), local_file(entries) as path, ResultSpool(is_json()) as spool:
         size = _size(path)
         forked = size >= FORKED_FROM_BYTES and may_fork()
+        # A plain JSON batch is read by one forked process per core, a chunk each in turn;
+        # any other by one, which streams it.
+        chunked = BatchChunks.of_file(path, reader, str(path), POST_CHUNK) if forked else None
         with file_progress("Posting", size) as progress:
-            # Forked, another process reads the batch: it tells how far in a shared page.
-            position = ReadPosition() if forked else None
-            ledger.post_batch(
-                folder,
-                stream_entries(path, reader, progress=position.set if position else progress),
-                on_result=position.follow(spool.add, progress) if position else spool.add,
-                before_commit=lambda: reader.finish(source=entries),
-                forked=forked,
-            )
+            if chunked is not None:
+                ledger.post_batch(
+                    folder,
+                    chunked,
+                    on_result=_telling(spool.add, progress, size, chunked.entries),
+                    before_commit=lambda: reader.finish(source=entries),
+                    forked=True,
+                )
+            else:
+                # Forked, another process reads the batch: it tells how far in a shared page.
+                position = ReadPosition() if forked else None
+                ledger.post_batch(
+                    folder,
+                    stream_entries(path, reader, progress=position.set if position else progress),
+                    on_result=position.follow(spool.add, progress) if position else spool.add,
+                    before_commit=lambda: reader.finish(source=entries),
+                    forked=forked,
+                )
         spool.publish()
         say(f"Folder {folder}: {spool.summary()}.")
+
+
+def _telling(
+    on_result: Callable[[CheckResult], None], progress: Callable[[int], None], size: int, total: int
+) -> Callable[[CheckResult], None]:
+    """`on_result`, telling `progress` every so many results how far into the `size` bytes
+    of a batch of `total` entries the posting has come."""
+    counted = itertools.count(1)
+
+    def each(result: CheckResult) -> None:
+        on_result(result)
+        done = next(counted)
+        if not done % _PROGRESS_EVERY:
+            progress(size * done // total)
+
+    return each
 
 
 class ReadPosition:

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from ledgerbridge import collector
 from ledgerbridge.cli.output import file_progress
@@ -169,6 +169,11 @@ class _Keys:
     keys: list[str]
     malformed: tuple[list[tuple[str, str]], str] | None = None  # (path, message)s, source
 
+    def raise_if_malformed(self) -> None:
+        if self.malformed is not None:
+            problems, source = self.malformed
+            raise MalformedDocument([Problem(*problem) for problem in problems], source=source)
+
 
 # What a process says of a chunk: done (with its ids: first entry of each, the others), or
 # failed; or of the batch's top-level keys.
@@ -311,11 +316,7 @@ class _Batch:
             report((chunk, reader.first_seen, reader.repeats))
 
     def _top_level_keys(self) -> _Keys:
-        try:
-            return _Keys(json_top_level_keys(self.data, self.source))
-        except MalformedDocument as malformed:
-            problems = [(problem.path, problem.message) for problem in malformed.problems]
-            return _Keys([], (problems, malformed.source))
+        return _top_level_keys(self.data, self.source)
 
     def merge(self, reader: BatchReader, spool: ResultSpool) -> None:
         """The chunks put back in document order: verdicts into `spool`, problems into `reader`.
@@ -324,14 +325,11 @@ class _Batch:
         first error in document order."""
         if self.keys is None:
             raise RuntimeError("the batch's top-level keys were not read")
-        if self.keys.malformed is not None:
-            problems, source = self.keys.malformed
-            raise MalformedDocument([Problem(*problem) for problem in problems], source=source)
+        self.keys.raise_if_malformed()
         if self.failures:
             failure = min(self.failures, key=lambda failure: failure.number)
             with refused_if_not_utf8(self.source):
                 raise failure.error
-        self.plain.read_top_level(self.keys.keys, reader)
         self.chunks.sort(key=lambda chunk: chunk.number)
         for chunk in self.chunks:
             file = self.files[chunk.process]
@@ -345,19 +343,111 @@ class _Batch:
                     chunk.replayed,
                 )
             )
-        found = [
-            (index, 0, Problem(path, message))
-            for chunk in self.chunks
-            for index, path, message in chunk.problems
-        ]
-        first_of = self.ids.first
-        found.extend(
-            (index, 1, _duplicate(entry_id, index, first_of[entry_id]))
-            for index, entry_id in self.ids.others
+        _gather_problems(
+            self.plain, self.keys, [chunk.problems for chunk in self.chunks], self.ids, reader
         )
-        found.sort(key=lambda problem: problem[:2])  # an entry's problems, then its id's
-        reader.problems.extend(problem for _, _, problem in found)
-        reader.count = len(self.items)
+
+
+def _gather_problems(
+    plain: PlainBatch,
+    keys: _Keys,
+    problems: list[list[tuple[int, str, str]]],
+    ids: _Ids,
+    reader: BatchReader,
+) -> None:
+    """Into `reader`, as reading the batch in one pass puts them: the top level, then each
+    entry's problems (`problems`: each chunk's, in document order), then its id's."""
+    plain.read_top_level(keys.keys, reader)
+    found = [
+        (index, 0, Problem(path, message)) for chunk in problems for index, path, message in chunk
+    ]
+    first_of = ids.first
+    found.extend(
+        (index, 1, _duplicate(entry_id, index, first_of[entry_id]))
+        for index, entry_id in ids.others
+    )
+    found.sort(key=lambda problem: problem[:2])  # an entry's problems, then its id's
+    reader.problems.extend(problem for _, _, problem in found)
+    reader.count = len(plain.items)
+
+
+class _ChunkNote(NamedTuple):
+    """What reading a chunk found: its entries' problems and ids; and, for the first chunk,
+    the batch's top-level keys."""
+
+    found: list[tuple[int, str, str]]  # (entry index, path, message), in order
+    first_seen: dict[str, int]
+    repeats: list[tuple[int, str]]
+    keys: _Keys | None
+
+
+class BatchChunks:
+    """A large JSON batch posted by forked processes (`ledger.forked_posting.EntryChunks`):
+    any process reads any chunk; the problems found, every chunk's, are put back in document
+    order at the end, into `reader`, as reading the batch in one pass puts them."""
+
+    def __init__(
+        self, plain: PlainBatch, data: BatchText, reader: BatchReader, source: str, size: int
+    ) -> None:
+        self.plain = plain
+        self.data = data  # the mapped file, which `plain`'s texts are read from
+        self.reader = reader
+        self.source = source
+        count = len(plain.items)
+        self.bounds = [*range(0, count, size), count]  # chunks of `size` entries
+
+    @classmethod
+    def of_file(cls, path: Path, reader: BatchReader, source: str, size: int) -> BatchChunks | None:
+        """The batch in chunks, or None when it is not a plain JSON batch (it is then read
+        as a stream, which tells what is wrong in its own words)."""
+        if is_yaml(path):
+            return None
+        data = _mapped(path)
+        plain = plain_json_batch(data)
+        return None if plain is None else cls(plain, data, reader, source, size)
+
+    @property
+    def entries(self) -> int:
+        return len(self.plain.items)
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def read(self, number: int) -> tuple[list[Entry], object]:
+        start, stop = self.bounds[number], self.bounds[number + 1]
+        reader = _ChunkReader(start)
+        read = reader.entry_json
+        with refused_if_not_utf8(self.source):
+            entries = [entry for item in self.plain.items[start:stop] if (entry := read(item))]
+        keys = self._top_level_keys() if number == 0 else None
+        return entries, _ChunkNote(reader.found, reader.first_seen, reader.repeats, keys)
+
+    def _top_level_keys(self) -> _Keys:
+        return _top_level_keys(self.data, self.source)
+
+    def finish(self, notes: list[object]) -> None:
+        """Every chunk's problems into `reader`, in document order (`reader.finish()` tells
+        them); raises at once for a top level that is malformed."""
+        ids = _Ids()
+        problems: list[list[tuple[int, str, str]]] = []
+        keys: _Keys | None = None
+        for note in notes:
+            assert isinstance(note, _ChunkNote)  # as `read` made it
+            problems.append(note.found)
+            ids.merge(note.first_seen, note.repeats)
+            keys = note.keys or keys
+        if keys is None:  # no chunk: no entry
+            keys = self._top_level_keys()
+        keys.raise_if_malformed()
+        _gather_problems(self.plain, keys, problems, ids, self.reader)
+
+
+def _top_level_keys(data: BatchText, source: str) -> _Keys:
+    try:
+        return _Keys(json_top_level_keys(data, source))
+    except MalformedDocument as malformed:
+        problems = [(problem.path, problem.message) for problem in malformed.problems]
+        return _Keys([], (problems, malformed.source))
 
 
 def _duplicate(entry_id: str, index: int, first: int) -> Problem:

@@ -113,6 +113,7 @@ BATCH_FIELDS = frozenset({"folder", "entries"})
 
 _DECODER = msgspec.json.Decoder(Entry)
 _ENCODER = msgspec.json.Encoder(decimal_format="string")
+_LINES_DECODER = msgspec.json.Decoder(list[Line])
 
 
 def _prefix(index: int | None) -> str:
@@ -147,6 +148,17 @@ def decode_entry(data: bytes | str | msgspec.Raw, index: int | None = None) -> E
 def entry_json(entry: Entry) -> bytes:
     """The entry as compact JSON: amounts as decimal strings, absent fields left out."""
     return _ENCODER.encode(entry)
+
+
+def lines_json(lines: list[Line] | None) -> str:
+    """An entry's lines as the ledger keeps them with a posted entry: the §4.2 lines in
+    compact JSON, absent fields left out, amounts as decimal strings of cents."""
+    return _ENCODER.encode(lines or []).decode()
+
+
+def lines_from_json(text: str | bytes) -> list[Line]:
+    """The lines `lines_json` wrote."""
+    return _LINES_DECODER.decode(text)
 
 
 def entry_document(entry: Entry) -> dict[str, Any]:

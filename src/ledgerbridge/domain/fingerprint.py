@@ -6,7 +6,7 @@ import hashlib
 
 import msgspec
 
-from ledgerbridge.domain.entries import Entry, entry_json
+from ledgerbridge.domain.entries import Entry, entry_json, lines_json
 
 
 def fingerprint(entry: Entry) -> str:
@@ -16,3 +16,16 @@ def fingerprint(entry: Entry) -> str:
     however written (`"120.5"` or `120.50`, `""` or a missing key) give one fingerprint.
     """
     return hashlib.sha256(entry_json(msgspec.structs.replace(entry, id=""))).hexdigest()
+
+
+def fingerprint_and_lines(entry: Entry) -> tuple[str, str]:
+    """`fingerprint(entry)` and `lines_json(entry.lines)`, the lines encoded once for both.
+
+    The entry's JSON is its other fields' then its lines', last, written alike: `{...,
+    "lines":[...]}`. An entry without lines has the fingerprint of its other fields."""
+    lines = lines_json(entry.lines)
+    if not entry.lines:
+        return fingerprint(entry), lines
+    others = entry_json(msgspec.structs.replace(entry, id="", lines=None))
+    content = b"".join((others[:-1], b',"lines":', lines.encode(), b"}"))
+    return hashlib.sha256(content).hexdigest(), lines

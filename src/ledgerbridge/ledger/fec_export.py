@@ -1,4 +1,4 @@
-"""The FEC export of one fiscal year, streamed row by row from the posted lines."""
+"""The FEC export of one fiscal year, streamed from the posted entries, a row per line."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge.domain.clock import DEFAULT_TIMEZONE
+from ledgerbridge.domain.entries import lines_from_json
 from ledgerbridge.domain.fec import HEADER, FecLine, fec_file_name, fec_row
 from ledgerbridge.domain.values import format_amount
 from ledgerbridge.ledger.errors import NoPostedEntries, UnknownFiscalYear
 from ledgerbridge.ledger.folders import Folder
-from ledgerbridge.ledger.queries import amount_of, as_utc, fiscal_years_with_entries
-from ledgerbridge.ledger.tables import posted_entries, posted_lines
+from ledgerbridge.ledger.queries import amount_of, as_utc, cents_of, fiscal_years_with_entries
+from ledgerbridge.ledger.tables import posted_entries
 
 # ValidDate is the day the entry was posted, as the French firm's calendar reads it.
 LEDGER_TIME_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
@@ -85,61 +86,60 @@ def export_fec(
             posted_entries.c.date,
             posted_entries.c.reference,
             posted_entries.c.entry_id,
-            posted_entries.c.label.label("entry_label"),
+            posted_entries.c.label,
             posted_entries.c.posted_at,
-            posted_lines.c.account,
-            posted_lines.c.auxiliary,
-            posted_lines.c.label,
-            posted_lines.c.debit,
-            posted_lines.c.credit,
+            posted_entries.c.lines,
         )
-        .select_from(posted_lines.join(posted_entries, posted_lines.c.entry == posted_entries.c.id))
         .where(
             posted_entries.c.folder_id == folder.id,
             posted_entries.c.fiscal_year == fiscal_year,
         )
-        .order_by(posted_entries.c.number, posted_lines.c.line)
+        .order_by(posted_entries.c.number)
         .execution_options(yield_per=_STREAM_ROWS)
     )
     out.write(HEADER + "\n")
     entries = lines = debit = credit = 0
-    last_number = None
     for row in connection.execute(query):
-        if row.number != last_number:
-            entries += 1
-            last_number = row.number
+        entries += 1
         valid = validation_dates.get(row.posted_at)
         if valid is None:
             valid = validation_dates[row.posted_at] = (
                 as_utc(row.posted_at).astimezone(LEDGER_TIME_ZONE).date()
             )
         piece = row.reference or row.entry_id
-        out.write(
-            fec_row(
-                FecLine(
-                    journal_code=row.journal,
-                    journal_name=journal_names.get(row.journal, row.journal),
-                    entry_number=row.number,
-                    entry_date=row.date,
-                    account_number=row.account,
-                    account_name=account_names.get(row.account, row.account),
-                    auxiliary_number=row.auxiliary,
-                    auxiliary_name=(
-                        auxiliary_names.get(row.auxiliary, row.auxiliary) if row.auxiliary else None
-                    ),
-                    piece_reference=piece,
-                    piece_date=row.date,
-                    label=row.label or row.entry_label or piece,
-                    debit=row.debit,
-                    credit=row.credit,
-                    validation_date=valid,
+        journal_name = journal_names.get(row.journal, row.journal)
+        for line in lines_from_json(row.lines):
+            account = line.account
+            assert account is not None  # a posted line passed the check: it names its account
+            line_debit, line_credit = cents_of(line.debit), cents_of(line.credit)
+            out.write(
+                fec_row(
+                    FecLine(
+                        journal_code=row.journal,
+                        journal_name=journal_name,
+                        entry_number=row.number,
+                        entry_date=row.date,
+                        account_number=account,
+                        account_name=account_names.get(account, account),
+                        auxiliary_number=line.auxiliary,
+                        auxiliary_name=(
+                            auxiliary_names.get(line.auxiliary, line.auxiliary)
+                            if line.auxiliary
+                            else None
+                        ),
+                        piece_reference=piece,
+                        piece_date=row.date,
+                        label=line.label or row.label or piece,
+                        debit=line_debit,
+                        credit=line_credit,
+                        validation_date=valid,
+                    )
                 )
+                + "\n"
             )
-            + "\n"
-        )
-        lines += 1
-        debit += row.debit
-        credit += row.credit
+            lines += 1
+            debit += line_debit
+            credit += line_credit
     return FecExport(
         folder=folder.code,
         fiscal_year=fiscal_year,

@@ -21,7 +21,7 @@ from ledgerbridge.domain.setup import (
     setup_from_json,
 )
 from ledgerbridge.ledger.errors import Orphan, OrphanedPostedLines, UnknownFolder
-from ledgerbridge.ledger.tables import folders, posted_entries, posted_lines
+from ledgerbridge.ledger.tables import folders, posted_entries
 
 # Settings that are not lists of coded items, compared as a whole.
 _SETTINGS = ("name", "siren", "allow_entries_without_analytics", "import_cursor", "limits")
@@ -202,20 +202,14 @@ def find_orphans(
 ) -> list[Orphan]:
     """The setup items posted entries use that `proposed` removes or changes under them."""
     orphans: list[Orphan] = []
-    entries_of_folder = posted_entries.c.folder_id == folder_id
-    joined = posted_lines.join(posted_entries, posted_lines.c.entry == posted_entries.c.id)
+    posted = _posted_lines(connection, folder_id)
 
     def usage(column: sa.ColumnElement[Any], codes: Collection[str]) -> dict[str, tuple[int, int]]:
         if not codes:
             return {}
         query = (
-            sa.select(
-                column,
-                sa.func.count(sa.distinct(posted_entries.c.id)),
-                sa.func.count(),
-            )
-            .select_from(joined)
-            .where(entries_of_folder, column.in_(sorted(codes)))
+            sa.select(column, sa.func.count(sa.distinct(posted.c.entry)), sa.func.count())
+            .where(column.in_(sorted(codes)))
             .group_by(column)
         )
         return {code: (entries, lines) for code, entries, lines in connection.execute(query)}
@@ -226,7 +220,7 @@ def find_orphans(
     old_years = _keyed(current.fiscal_years, "code")
     new_years = _keyed(proposed.fiscal_years, "code")
     for code, (entries, lines) in sorted(
-        usage(posted_entries.c.fiscal_year, removed(old_years, new_years)).items()
+        usage(posted.c.fiscal_year, removed(old_years, new_years)).items()
     ):
         orphans.append(
             Orphan(
@@ -239,14 +233,14 @@ def find_orphans(
             )
         )
     for code in sorted(old_years.keys() & new_years.keys()):
-        orphan = _fiscal_year_dates_orphan(connection, folder_id, old_years[code], new_years[code])
+        orphan = _fiscal_year_dates_orphan(connection, posted, old_years[code], new_years[code])
         if orphan is not None:
             orphans.append(orphan)
 
     old_journals = _keyed(current.journals, "code")
     new_journals = _keyed(proposed.journals, "code")
     for code, (entries, lines) in sorted(
-        usage(posted_entries.c.journal, removed(old_journals, new_journals)).items()
+        usage(posted.c.journal, removed(old_journals, new_journals)).items()
     ):
         orphans.append(
             Orphan(
@@ -262,7 +256,7 @@ def find_orphans(
     old_accounts = _keyed(current.accounts, "number")
     new_accounts = _keyed(proposed.accounts, "number")
     for code, (entries, lines) in sorted(
-        usage(posted_lines.c.account, removed(old_accounts, new_accounts)).items()
+        usage(posted.c.account, removed(old_accounts, new_accounts)).items()
     ):
         orphans.append(
             Orphan(
@@ -283,7 +277,7 @@ def find_orphans(
         if code in new_parties and new_parties[code].account != party.account
     }
     gone = removed(old_parties, new_parties)
-    for code, (entries, lines) in sorted(usage(posted_lines.c.auxiliary, gone | moved).items()):
+    for code, (entries, lines) in sorted(usage(posted.c.auxiliary, gone | moved).items()):
         if code in gone:
             change, fix = "removed", "keep it in the setup"
         else:
@@ -298,24 +292,18 @@ def find_orphans(
 
 
 def _fiscal_year_dates_orphan(
-    connection: Connection, folder_id: int, before: FiscalYear, after: FiscalYear
+    connection: Connection, posted: sa.Subquery, before: FiscalYear, after: FiscalYear
 ) -> Orphan | None:
     if (before.start, before.end) == (after.start, after.end):
         return None
-    outside = sa.or_(posted_entries.c.date < after.start, posted_entries.c.date > after.end)
-    query = (
-        sa.select(
-            sa.func.count(sa.distinct(posted_entries.c.id)),
-            sa.func.count(),
-            sa.func.min(posted_entries.c.date),
-            sa.func.max(posted_entries.c.date),
-        )
-        .select_from(posted_lines.join(posted_entries, posted_lines.c.entry == posted_entries.c.id))
-        .where(
-            posted_entries.c.folder_id == folder_id,
-            posted_entries.c.fiscal_year == before.code,
-            outside,
-        )
+    query = sa.select(
+        sa.func.count(sa.distinct(posted.c.entry)),
+        sa.func.count(),
+        sa.func.min(posted.c.date),
+        sa.func.max(posted.c.date),
+    ).where(
+        posted.c.fiscal_year == before.code,
+        sa.or_(posted.c.date < after.start, posted.c.date > after.end),
     )
     entries, lines, first, last = connection.execute(query).one()
     if not entries:
@@ -328,4 +316,40 @@ def _fiscal_year_dates_orphan(
         lines,
         f"posted entries outside those dates run from {first} to {last};"
         f" keep its dates ({before.start} to {before.end}) or dates that cover them",
+    )
+
+
+def _posted_lines(connection: Connection, folder_id: int) -> sa.Subquery:
+    """The folder's posted lines, a row each: `entry` (the entry's row id), the entry's
+    `fiscal_year`, `journal` and `date`, and the line's `account` and `auxiliary`.
+
+    They are read from each entry's `lines` column by the database's JSON functions, a row
+    per element of the array: SQLite's json_each, PostgreSQL's jsonb_array_elements.
+    """
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB  # loaded only where it is used
+
+        elements = sa.func.jsonb_array_elements(sa.cast(posted_entries.c.lines, JSONB))
+        line = elements.table_valued("value", name="line")
+
+        def field(name: str) -> sa.ColumnElement[Any]:
+            return line.c.value.op("->>")(name)
+    else:
+        line = sa.func.json_each(posted_entries.c.lines).table_valued("value", name="line")
+
+        def field(name: str) -> sa.ColumnElement[Any]:
+            return sa.func.json_extract(line.c.value, f"$.{name}")
+
+    return (
+        sa.select(
+            posted_entries.c.id.label("entry"),
+            posted_entries.c.fiscal_year,
+            posted_entries.c.journal,
+            posted_entries.c.date,
+            field("account").label("account"),
+            field("auxiliary").label("auxiliary"),
+        )
+        .join_from(posted_entries, line, sa.true())
+        .where(posted_entries.c.folder_id == folder_id)
+        .subquery("posted_lines")
     )

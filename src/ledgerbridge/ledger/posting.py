@@ -1,20 +1,22 @@
 """Posting a batch: check each entry, number and store the accepted ones, exactly once per key.
 
 The whole batch is one transaction with the folder locked. Entries are read in chunks so
-a stream of any length never sits in memory. Each chunk is first prepared (`Numbering`):
-keys already posted looked up, entries checked, numbered and turned into the rows to
-insert, with every result; then stored, one bulk insert per table. Preparing only reads
-the database, so it may run in another process than the one storing (ledger/forked_posting).
+a stream of any length never sits in memory. Each chunk goes through two steps:
+- `Preparing`, which needs no database: each entry's key, fingerprint and check, and for
+  an accepted one its row but the number (its lines as JSON). Other processes may do it,
+  several chunks at once (ledger/forked_posting).
+- `Numbering`, in the batch's transaction, in input order: keys already posted looked up
+  (a replay, or a conflict), the accepted entries numbered; then stored, one bulk insert.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, NamedTuple
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -23,18 +25,15 @@ from ledgerbridge.bulk import BulkInsert, chunked
 from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.findings import CheckResult, Finding
-from ledgerbridge.domain.fingerprint import fingerprint
+from ledgerbridge.domain.fingerprint import fingerprint, fingerprint_and_lines
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.ledger.folders import find_folder
 from ledgerbridge.ledger.tables import (
     entry_counters,
-    posted_allocations,
     posted_entries,
-    posted_lines,
 )
 
 EntryKey = Callable[[Entry], str]
-_HUNDRED = Decimal(100)  # cents in a unit, a Decimal: multiplying by it is quicker than by an int
 Row = tuple[Any, ...]
 
 
@@ -60,27 +59,25 @@ class PostingSummary:
         }
 
 
-class PostedKey(NamedTuple):
-    fingerprint: str
-    fiscal_year: str
-    number: int
-    entry_id: str
+# An entry posted under a key: its fingerprint, fiscal year, number and id.
+PostedKey = tuple[str, str, int, str]
 
 
-def idempotency_conflict(entry: Entry, key: str, posted: PostedKey) -> CheckResult:
+def idempotency_conflict(entry_id: str, key: str, posted: PostedKey) -> CheckResult:
+    _, fiscal_year, number, posted_id = posted
     other = (
         "other content"
-        if posted.entry_id == entry.id
-        else f"another entry's content (entry {posted.entry_id!r})"
+        if posted_id == entry_id
+        else f"another entry's content (entry {posted_id!r})"
     )
     finding = Finding(
         "idempotency_conflict",
         None,
-        f"key {key!r} was already posted as entry {posted.number} of fiscal year"
-        f" {posted.fiscal_year} with {other}; posted entries are never changed",
-        (("number", str(posted.number)), ("fiscal_year", posted.fiscal_year)),
+        f"key {key!r} was already posted as entry {number} of fiscal year"
+        f" {fiscal_year} with {other}; posted entries are never changed",
+        (("number", str(number)), ("fiscal_year", fiscal_year)),
     )
-    return CheckResult(id=entry.id, findings=(finding,))
+    return CheckResult(id=entry_id, findings=(finding,))
 
 
 def post_batch(
@@ -95,10 +92,11 @@ def post_batch(
 ) -> PostingSummary:
     """Check and post `entries` in the connection's transaction; the caller commits."""
     numbering = Numbering.start(connection, folder, posted_at)
+    preparing = Preparing(numbering.index, key)
     store = Store(connection)
     with collector.paused():
         for chunk in chunks(entries, chunk_size):
-            prepared = numbering.prepare(chunk, key)
+            prepared = numbering.number(preparing.chunk(chunk))
             store.insert(prepared)
             for result in prepared.results():
                 on_result(result)
@@ -142,8 +140,8 @@ def _known_keys_query(connection: Connection) -> sa.Select[Any]:
     )
 
 
+# The entry's id, which nothing refers to, is the database's to give.
 ENTRY_COLUMNS = (
-    "id",
     "folder_id",
     "fiscal_year",
     "number",
@@ -155,43 +153,8 @@ ENTRY_COLUMNS = (
     "reference",
     "label",
     "posted_at",
+    "lines",
 )
-LINE_COLUMNS = ("entry", "line", "account", "auxiliary", "label", "debit", "credit")
-ALLOCATION_COLUMNS = ("entry", "line", "position", "axis", "section", "amount")
-
-
-class EntryIds:
-    """Ids for new posted entries, known before they are inserted so their lines can follow."""
-
-    def __init__(self, connection: Connection, last_id: int | None) -> None:
-        self.connection = connection
-        self.postgresql = connection.dialect.name == "postgresql"
-        self.last_id = last_id
-
-    @staticmethod
-    def last_used(connection: Connection) -> int | None:
-        """SQLite: the largest id so far, read in the batch's writing transaction, which holds
-        the database's write lock from its start: nobody else inserts until it ends."""
-        if connection.dialect.name == "postgresql":
-            return None  # a sequence hands them out
-        last = connection.scalar(sa.select(sa.func.coalesce(sa.func.max(posted_entries.c.id), 0)))
-        assert last is not None  # coalesce
-        return int(last)
-
-    def reserve(self, count: int) -> list[int]:
-        if self.last_id is None:
-            return list(
-                self.connection.scalars(
-                    sa.text(
-                        "SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id'))"
-                        " FROM generate_series(1, :count)"
-                    ),
-                    {"count": count},
-                )
-            )
-        first = self.last_id + 1
-        self.last_id += count
-        return list(range(first, first + count))
 
 
 @dataclass(slots=True)
@@ -200,8 +163,13 @@ class Counters:
 
     folder_id: int
     last_numbers: dict[str, int]
-    found: frozenset[str]
-    moved: set[str] = field(default_factory=set)  # fiscal years this batch numbers in
+    found: dict[str, int]  # as found: the folder's fiscal years numbered in already
+
+    @property
+    def moved(self) -> set[str]:
+        """The fiscal years this batch numbers in."""
+        found = self.found
+        return {year for year, last in self.last_numbers.items() if found.get(year) != last}
 
     @classmethod
     def read(cls, connection: Connection, folder_id: int) -> Counters:
@@ -213,12 +181,7 @@ class Counters:
                 )
             )
         }
-        return cls(folder_id, last_numbers, frozenset(last_numbers))
-
-    def next_number(self, fiscal_year: str) -> int:
-        number = self.last_numbers.get(fiscal_year, 0) + 1
-        self.last_numbers[fiscal_year] = number
-        return number
+        return cls(folder_id, dict(last_numbers), last_numbers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +192,6 @@ class Start:
     folder_id: int
     index: FolderIndex
     counters: Counters
-    last_id: int | None
     posted_at: datetime
 
     @classmethod
@@ -239,13 +201,81 @@ class Start:
             target.id,
             FolderIndex.of(target.setup),
             Counters.read(connection, target.id),
-            EntryIds.last_used(connection),
             posted_at,
         )
 
 
 # An entry posted or replayed, as it travels: its id, number, fiscal year and whether a replay.
 Numbered = tuple[str, int, str, bool]
+
+
+class Candidate(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """An entry prepared as far as it goes without the database: its key, its content's
+    fingerprint and, when the check accepts it, its row but the number. A rejected entry's
+    result comes beside it, in `Candidates.rejected`."""
+
+    id: str
+    key: str
+    fingerprint: str
+    fiscal_year: str | None = None  # None: the check rejected the entry
+    date: date | None = None
+    journal: str | None = None
+    reference: str | None = None
+    label: str | None = None
+    lines: str = ""  # domain.entries.lines_json
+
+
+class Candidates(NamedTuple):
+    """A chunk prepared: one candidate per entry, in input order, and the check's result of
+    each rejected one, in the same order."""
+
+    items: list[Candidate]
+    rejected: list[CheckResult]
+
+
+class Preparing:
+    """Prepares the chunks of a batch: pure work, which any process holding the folder's
+    setup can do (`Candidates`)."""
+
+    def __init__(self, index: FolderIndex, key: EntryKey) -> None:
+        self.index = index
+        self.key = key
+        self.years: dict[date, str] = {}  # a batch has few days
+
+    def chunk(self, chunk: list[Entry]) -> Candidates:
+        items: list[Candidate] = []
+        rejected: list[CheckResult] = []
+        index, key, years = self.index, self.key, self.years
+        for entry in chunk:
+            # Checked even if its key turns out posted already (a replay, answered without
+            # it): only the batch's transaction can tell, and replays are the rare case.
+            result = check_entry(entry, index)
+            if result.findings:
+                items.append(Candidate(entry.id, key(entry), fingerprint(entry)))
+                rejected.append(result)
+                continue
+            day = entry.date
+            assert day is not None  # an accepted entry has a date
+            year = years.get(day)
+            if year is None:
+                found = index.fiscal_year_of(day)
+                assert found is not None  # an accepted entry's date is in an open fiscal year
+                year = years[day] = found.code
+            content, lines = fingerprint_and_lines(entry)
+            items.append(
+                Candidate(
+                    entry.id,
+                    key(entry),
+                    content,
+                    year,
+                    day,
+                    entry.journal,
+                    entry.reference,
+                    entry.label,
+                    lines,
+                )
+            )
+        return Candidates(items, rejected)
 
 
 class Prepared(NamedTuple):
@@ -258,8 +288,6 @@ class Prepared(NamedTuple):
     numbered: list[Numbered | None]
     rejected: list[CheckResult]
     entries: list[Row]
-    lines: list[Row]
-    allocations: list[Row]
 
     def results(self) -> list[CheckResult]:
         """Each entry's result, in input order."""
@@ -273,31 +301,24 @@ class Prepared(NamedTuple):
 
 
 class Numbering:
-    """Prepares the chunks of one batch: keys looked up, entries checked, numbered, made rows.
+    """Numbers the prepared chunks of one batch, in input order, in the batch's transaction:
+    keys already posted looked up (the batch's own included), the accepted entries numbered
+    and made rows."""
 
-    It reads through `connection`, the batch's own or one that sees what was committed
-    before the batch locked its folder: keys posted by the batch itself are remembered here.
-    """
-
-    def __init__(self, connection: Connection, start: Start, *, sees_batch: bool = True) -> None:
+    def __init__(self, connection: Connection, start: Start) -> None:
         self.connection = connection
         self.folder_id = start.folder_id
         self.index = start.index
         self.counters = start.counters
-        self.entry_ids = EntryIds(connection, start.last_id)
         self.known_keys = _known_keys_query(connection)
         entry_values = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
         self.date_value = entry_values.converter("date")
         self.posted_at = entry_values.converter("posted_at")(start.posted_at)
-        # Keys this batch posted, when the connection cannot see them: kept, since what is
-        # already posted is looked up before anything else is decided.
-        self.posted: dict[str, PostedKey] | None = None if sees_batch else {}
         # A folder with nothing posted when the batch locked it: the only keys to look up
-        # are those the batch posted itself, tracked here when the connection sees them.
+        # are those the batch posted itself, tracked here.
         self.fresh = not start.counters.found
         self.own: set[str] = set()
-        # Per day: its fiscal year and the value the driver stores; a batch has few days.
-        self.days: dict[date, tuple[str, Any]] = {}
+        self.days: dict[date, Any] = {}  # each day's value for the driver
         self.accepted = self.replayed = self.rejected = 0
 
     @classmethod
@@ -311,128 +332,77 @@ class Numbering:
         )
 
     def _known(self, keys: list[str]) -> dict[str, PostedKey]:
-        posted = self.posted
-        known = {} if posted is None else {key: posted[key] for key in keys if key in posted}
-        if not self.fresh:
-            wanted = list({key for key in keys if key not in known})
-        elif posted is None:
-            wanted = list({key for key in keys if key in self.own})
-        else:
-            return known  # every key posted in the folder is in `posted`
+        own = self.own
+        wanted = list({key for key in keys if key in own} if self.fresh else set(keys))
+        known: dict[str, PostedKey] = {}
         if wanted:
             for row in self.connection.execute(
                 self.known_keys, {"folder_id": self.folder_id, "keys": wanted}
             ):
-                known[row.key] = PostedKey(
-                    row.fingerprint, row.fiscal_year, row.number, row.entry_id
-                )
+                known[row.key] = (row.fingerprint, row.fiscal_year, row.number, row.entry_id)
         return known
 
-    def prepare(self, chunk: list[Entry], key: EntryKey) -> Prepared:
+    def number(self, candidates: Candidates) -> Prepared:
         """Each entry's result, in the chunk's order, and the rows of those newly posted."""
-        keys = [key(entry) for entry in chunk]
-        known = self._known(keys)
+        items, checked = candidates
+        known = self._known([item.key for item in items])
+        others = iter(checked)
         numbered: list[Numbered | None] = []
         rejected: list[CheckResult] = []
-        new_entries: list[tuple[Entry, Row]] = []
-        posted, own, index = self.posted, self.own, self.index
-        next_number = self.counters.next_number
-        for entry, entry_key in zip(chunk, keys, strict=True):
+        rows: list[Row] = []
+        own, fresh, days = self.own, self.fresh, self.days
+        last_numbers = self.counters.last_numbers
+        folder_id, posted_at, date_value = self.folder_id, self.posted_at, self.date_value
+        for item in items:
+            year = item.fiscal_year
+            result = next(others) if year is None else None
+            entry_key = item.key
             already = known.get(entry_key)
             if already is not None:
                 # Posted already (by an earlier batch or earlier in this one): whatever the
                 # setup says now, the answer is the first one, or a conflict. The same key
                 # holding another id is another entry (a direct post's id written like a
                 # workspace key): a conflict, never a replay that would stand for it.
-                if fingerprint(entry) == already.fingerprint and entry.id == already.entry_id:
-                    numbered.append((entry.id, already.number, already.fiscal_year, True))
+                if item.fingerprint == already[0] and item.id == already[3]:
+                    numbered.append((item.id, already[2], already[1], True))
                     self.replayed += 1
                 else:
                     numbered.append(None)
-                    rejected.append(idempotency_conflict(entry, entry_key, already))
+                    rejected.append(idempotency_conflict(item.id, entry_key, already))
                 continue
-            result = check_entry(entry, index)
-            if result.findings:
+            if result is not None:
                 numbered.append(None)
                 rejected.append(result)
                 continue
-            fiscal_year, day = self._day(entry)
-            number = next_number(fiscal_year)
-            entry_fingerprint = fingerprint(entry)
-            known[entry_key] = PostedKey(entry_fingerprint, fiscal_year, number, entry.id)
-            if posted is not None:
-                posted[entry_key] = known[entry_key]
-            elif self.fresh:
+            assert year is not None and item.date is not None  # an accepted entry's
+            number = last_numbers[year] = last_numbers.get(year, 0) + 1
+            known[entry_key] = (item.fingerprint, year, number, item.id)
+            if fresh:
                 own.add(entry_key)
-            new_entries.append(
+            day = item.date
+            value = days.get(day)
+            if value is None:
+                value = days[day] = date_value(day)
+            rows.append(
                 (
-                    entry,
-                    (
-                        self.folder_id,
-                        fiscal_year,
-                        number,
-                        entry_key,
-                        entry_fingerprint,
-                        entry.id,
-                        entry.journal,
-                        day,
-                        entry.reference,
-                        entry.label,
-                        self.posted_at,
-                    ),
+                    folder_id,
+                    year,
+                    number,
+                    entry_key,
+                    item.fingerprint,
+                    item.id,
+                    item.journal,
+                    value,
+                    item.reference,
+                    item.label,
+                    posted_at,
+                    item.lines,
                 )
             )
-            numbered.append((entry.id, number, fiscal_year, False))
-        self.accepted += len(new_entries)
+            numbered.append((item.id, number, year, False))
+        self.accepted += len(rows)
         self.rejected += len(rejected)
-        return Prepared(numbered, rejected, *self._rows(new_entries))
-
-    def _day(self, entry: Entry) -> tuple[str, Any]:
-        day = entry.date
-        assert day is not None  # an accepted entry has a date
-        known = self.days.get(day)
-        if known is None:
-            year = self.index.fiscal_year_of(day)
-            assert year is not None  # an accepted entry's date is in an open fiscal year
-            self.counters.moved.add(year.code)
-            known = self.days[day] = (year.code, self.date_value(day))
-        return known
-
-    def _rows(self, new_entries: list[tuple[Entry, Row]]) -> tuple[list[Row], list[Row], list[Row]]:
-        if not new_entries:
-            return [], [], []
-        ids = self.entry_ids.reserve(len(new_entries))
-        entry_rows = [(entry_pk, *row) for entry_pk, (_, row) in zip(ids, new_entries, strict=True)]
-        lines: list[Row] = []
-        allocations: list[Row] = []
-        for entry_pk, (entry, _) in zip(ids, new_entries, strict=True):
-            for number, line in enumerate(entry.lines or (), 1):
-                debit, credit = line.debit, line.credit
-                lines.append(
-                    (
-                        entry_pk,
-                        number,
-                        line.account,
-                        line.auxiliary,
-                        line.label,
-                        int(debit * _HUNDRED) if debit else 0,
-                        int(credit * _HUNDRED) if credit else 0,
-                    )
-                )
-                if line.analytics:
-                    for position, allocation in enumerate(line.analytics, 1):
-                        amount = allocation.amount
-                        allocations.append(
-                            (
-                                entry_pk,
-                                number,
-                                position,
-                                allocation.axis,
-                                allocation.section,
-                                int(amount * _HUNDRED) if amount else 0,
-                            )
-                        )
-        return entry_rows, lines, allocations
+        return Prepared(numbered, rejected, rows)
 
 
 class Store:
@@ -441,19 +411,15 @@ class Store:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.insert_entries = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
-        self.insert_lines = BulkInsert(connection, posted_lines, LINE_COLUMNS)
-        self.insert_allocations = BulkInsert(connection, posted_allocations, ALLOCATION_COLUMNS)
 
     def insert(self, prepared: Prepared) -> None:
         self.insert_entries.insert(prepared.entries)
-        self.insert_lines.insert(prepared.lines)
-        self.insert_allocations.insert(prepared.allocations)
 
     def save_counters(self, counters: Counters) -> None:
-        last_numbers = counters.last_numbers
+        last_numbers, moved, found = counters.last_numbers, counters.moved, counters.found.keys()
         updates = [
             {"b_fiscal_year": year, "b_last_number": last_numbers[year]}
-            for year in sorted(counters.moved & counters.found)
+            for year in sorted(moved & found)
         ]
         inserts = [
             {
@@ -461,7 +427,7 @@ class Store:
                 "fiscal_year": year,
                 "last_number": last_numbers[year],
             }
-            for year in sorted(counters.moved - counters.found)
+            for year in sorted(moved - found)
         ]
         if updates:
             self.connection.execute(

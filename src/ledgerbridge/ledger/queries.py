@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,15 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ledgerbridge.domain.entries import Line, lines_from_json
 from ledgerbridge.domain.setup import FolderSetup
-from ledgerbridge.domain.values import format_amount
+from ledgerbridge.domain.values import ZERO_CENTS, format_amount
 from ledgerbridge.ledger.errors import UnknownFiscalYear
-from ledgerbridge.ledger.tables import (
-    entry_counters,
-    posted_allocations,
-    posted_entries,
-    posted_lines,
-)
+from ledgerbridge.ledger.tables import entry_counters, posted_entries
 
 PAGE_SIZE = 1000
 
@@ -28,6 +23,11 @@ PAGE_SIZE = 1000
 def amount_of(cents: int) -> Decimal:
     """Integer cents as a Decimal with 2 places: 12000 -> Decimal('120.00')."""
     return Decimal(cents).scaleb(-2)
+
+
+def cents_of(amount: Decimal | None) -> int:
+    """A posted amount (2 places, None when absent) in integer cents: Decimal('120.00') -> 12000."""
+    return int(amount.scaleb(2)) if amount else 0
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -171,50 +171,46 @@ def read_posted_entries(
             ).all()
             if not page:
                 break
-            yield from _with_lines(connection, page)
+            yield from map(_posted_entry, page)
             after = page[-1].number
 
 
-def _with_lines(connection: Connection, page: Sequence[sa.Row[Any]]) -> Iterator[PostedEntry]:
-    ids = [row.id for row in page]
-    allocations: defaultdict[tuple[int, int], list[PostedAllocation]] = defaultdict(list)
-    for row in connection.execute(
-        sa.select(posted_allocations)
-        .where(posted_allocations.c.entry.in_(ids))
-        .order_by(
-            posted_allocations.c.entry, posted_allocations.c.line, posted_allocations.c.position
+def _posted_entry(row: sa.Row[Any]) -> PostedEntry:
+    return PostedEntry(
+        number=row.number,
+        fiscal_year=row.fiscal_year,
+        id=row.entry_id,
+        key=row.key,
+        date=row.date,
+        journal=row.journal,
+        reference=row.reference,
+        label=row.label,
+        posted_at=as_utc(row.posted_at),
+        lines=_posted_lines(row.lines),
+    )
+
+
+def _posted_lines(text: str) -> tuple[PostedLine, ...]:
+    """A posted entry's lines from its `lines` column, numbered from 1 in their order."""
+    return tuple(_posted_line(number, line) for number, line in enumerate(lines_from_json(text), 1))
+
+
+def _posted_line(number: int, line: Line) -> PostedLine:
+    # A posted line passed the check: it names an account, and each of its allocations an
+    # axis and a section.
+    assert line.account is not None
+    analytics = []
+    for allocation in line.analytics or ():
+        assert allocation.axis is not None and allocation.section is not None
+        analytics.append(
+            PostedAllocation(allocation.axis, allocation.section, allocation.amount or ZERO_CENTS)
         )
-    ):
-        allocations[row.entry, row.line].append(
-            PostedAllocation(row.axis, row.section, amount_of(row.amount))
-        )
-    lines: defaultdict[int, list[PostedLine]] = defaultdict(list)
-    for row in connection.execute(
-        sa.select(posted_lines)
-        .where(posted_lines.c.entry.in_(ids))
-        .order_by(posted_lines.c.entry, posted_lines.c.line)
-    ):
-        lines[row.entry].append(
-            PostedLine(
-                line=row.line,
-                account=row.account,
-                auxiliary=row.auxiliary,
-                label=row.label,
-                debit=amount_of(row.debit),
-                credit=amount_of(row.credit),
-                analytics=tuple(allocations.get((row.entry, row.line), ())),
-            )
-        )
-    for row in page:
-        yield PostedEntry(
-            number=row.number,
-            fiscal_year=row.fiscal_year,
-            id=row.entry_id,
-            key=row.key,
-            date=row.date,
-            journal=row.journal,
-            reference=row.reference,
-            label=row.label,
-            posted_at=as_utc(row.posted_at),
-            lines=tuple(lines[row.id]),
-        )
+    return PostedLine(
+        line=number,
+        account=line.account,
+        auxiliary=line.auxiliary,
+        label=line.label,
+        debit=line.debit or ZERO_CENTS,
+        credit=line.credit or ZERO_CENTS,
+        analytics=tuple(analytics),
+    )

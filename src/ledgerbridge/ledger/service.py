@@ -6,8 +6,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from sqlalchemy import Connection
-
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, system_clock
 from ledgerbridge.domain.entries import Entry
@@ -16,8 +14,10 @@ from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.ledger import fec_export, folders, forked_posting, posting, queries
 from ledgerbridge.ledger.fec_export import FecExport
 from ledgerbridge.ledger.folders import ApplyReport
+from ledgerbridge.ledger.forked_posting import EntryChunks, each_entry
 from ledgerbridge.ledger.posting import PostingSummary
 from ledgerbridge.ledger.queries import PostedEntry, PostedWidths
+from ledgerbridge.processes import cores
 
 
 def _by_id(entry: Entry) -> str:
@@ -57,7 +57,7 @@ class Ledger:
     def post_batch(
         self,
         folder: str,
-        entries: Iterable[Entry],
+        entries: Iterable[Entry] | EntryChunks,
         *,
         key: Callable[[Entry], str] = _by_id,
         on_result: Callable[[CheckResult], None],
@@ -75,10 +75,11 @@ class Ledger:
         the error propagates. Results already given are then void: until this method
         returns, they are provisional.
 
-        `forked`: a large batch on a machine of several cores. A forked process then
-        reads, checks and numbers the entries while this one stores them: `entries` is
-        iterated, and `before_commit` runs, in that process (see ledger.forked_posting).
-        An in-memory database, which no other process can read, posts in this one.
+        `forked`: a large batch on a machine of several cores. Forked processes then read
+        and check the entries while this one numbers and stores them (see
+        ledger.forked_posting): one per core for `EntryChunks`, one for a stream of
+        entries, which is iterated, and `before_commit` run, in that process.
+        `EntryChunks` posted in one process are read chunk after chunk.
         """
         with self._database.transaction() as connection:
             if forked and self._database.shared_by_processes:
@@ -90,10 +91,13 @@ class Ledger:
                     on_result=on_result,
                     chunk_size=chunk_size,
                     posted_at=self._clock(),
-                    reading=self._reading_after_fork,
+                    processes=cores(),
+                    in_forked_process=self._in_forked_process,
                     after_reading=before_commit,
                 )
             else:
+                if isinstance(entries, EntryChunks):
+                    entries = each_entry(entries)
                 summary = posting.post_batch(
                     connection,
                     folder,
@@ -107,13 +111,13 @@ class Ledger:
         return summary
 
     @contextmanager
-    def _reading_after_fork(self) -> Iterator[Connection]:
-        """In the forked process: a connection of its own, closed when done, so that the
-        process leaves the database as a client should before it exits."""
+    def _in_forked_process(self) -> Iterator[None]:
+        """In a forked process: the connections inherited left to this one, and those the
+        process opens (reading a stream from the database) closed when done, so that it
+        leaves the database as a client should before it exits."""
         self._database.forget_inherited_connections()
         try:
-            with self._database.transaction(write=False) as connection:
-                yield connection
+            yield
         finally:
             self._database.dispose()
 

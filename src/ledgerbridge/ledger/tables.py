@@ -1,7 +1,7 @@
-"""The ledger's tables (SQLAlchemy Core), as migrations 0001_ledger and 0006 make them.
+"""The ledger's tables (SQLAlchemy Core), as migrations 0001_ledger and 0010 make them.
 
-Money is integer cents (BIGINT), dates are DATE. Posted entries, their lines and their
-allocations are never updated nor deleted: database triggers refuse it.
+Dates are DATE. A posted entry is one row, its lines with it (JSON, amounts as decimal
+strings of cents); it is never updated nor deleted: database triggers refuse it.
 """
 
 from __future__ import annotations
@@ -47,40 +47,13 @@ posted_entries = sa.Table(
     sa.Column("reference", sa.String, nullable=True),
     sa.Column("label", sa.String, nullable=True),
     sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+    # The entry's lines and their analytic allocations, as `domain.entries.lines_json`
+    # writes them (migration 0010): kept with the entry they belong to, written and read
+    # with it, in one row.
+    sa.Column("lines", sa.Text, nullable=False),
     # The idempotency key: an entry is posted once per folder, whatever is resent.
     sa.UniqueConstraint("folder_id", "key", name="uq_ledger_entries_key"),
     sa.UniqueConstraint("folder_id", "fiscal_year", "number", name="uq_ledger_entries_number"),
 )
 
-posted_lines = sa.Table(
-    "ledger_lines",
-    metadata,
-    sa.Column("entry", PostedEntryKey, sa.ForeignKey("ledger_entries.id"), primary_key=True),
-    sa.Column("line", sa.Integer, primary_key=True),
-    sa.Column("account", sa.String, nullable=False),
-    sa.Column("auxiliary", sa.String, nullable=True),
-    sa.Column("label", sa.String, nullable=True),
-    sa.Column("debit", sa.BigInteger, nullable=False),
-    sa.Column("credit", sa.BigInteger, nullable=False),
-    sa.CheckConstraint("debit >= 0 AND credit >= 0", name="ck_ledger_lines_amounts"),
-    sqlite_with_rowid=False,  # migration 0006: a line written once, in its key's order
-)
-
-posted_allocations = sa.Table(
-    "ledger_allocations",
-    metadata,
-    sa.Column("entry", PostedEntryKey, primary_key=True),
-    sa.Column("line", sa.Integer, primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True),
-    sa.Column("axis", sa.String, nullable=False),
-    sa.Column("section", sa.String, nullable=False),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.ForeignKeyConstraint(
-        ["entry", "line"],
-        ["ledger_lines.entry", "ledger_lines.line"],
-        name="fk_ledger_allocations_line",
-    ),
-    sqlite_with_rowid=False,
-)
-
-IMMUTABLE_TABLES = ("ledger_entries", "ledger_lines", "ledger_allocations")
+IMMUTABLE_TABLES = ("ledger_entries",)
