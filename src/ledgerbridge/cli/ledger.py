@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ledgerbridge.cli.files import check_file, checked_file, named_input
-from ledgerbridge.cli.log_file import ensure_log
 from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
 from ledgerbridge.cli.parallel_check import BatchChunks, check_batch
 from ledgerbridge.cli.results import ResultSpool
@@ -52,7 +51,8 @@ def open_ledger() -> Ledger:
     from ledgerbridge.db import Database
     from ledgerbridge.ledger.service import Ledger
 
-    ensure_log()
+    # The ledger writes no log: its every answer is the command's output (an unexpected
+    # error is still logged, by the command line).
     return Ledger(Database.open(home=SETTINGS.home))
 
 

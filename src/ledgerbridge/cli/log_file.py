@@ -1,9 +1,9 @@
 """The command line's structured log, in the home directory: made ready at once, set up on need.
 
-Setting up structlog takes a good part of a short command's start, and checking a document
-writes no log at all; so a command line only makes sure the log file can be written, and
-structlog is set up when something that logs is opened (the platform, the ledger) or when
-an unexpected error is to be recorded.
+Setting up structlog takes a good part of a short command's start (a tenth of a second),
+and the ledger's verbs write no log at all; so a command line only makes sure the log file
+can be written, and structlog is set up when something that logs is opened (the platform)
+or when an unexpected error is to be recorded.
 """
 
 from __future__ import annotations
