@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ledgerbridge.db import WAL_AUTOCHECKPOINT
+from ledgerbridge.db import wal_autocheckpoint
 from ledgerbridge.domain.entries import decode_entry, lines_json
 
 SETUP = {
@@ -291,7 +291,7 @@ def ledger_tables_limit(workdir: Path, setup_path: Path, count: int, seed: int) 
         "foreign_keys = ON",
         "journal_mode = WAL",
         "synchronous = FULL",
-        f"wal_autocheckpoint = {WAL_AUTOCHECKPOINT}",
+        f"wal_autocheckpoint = {wal_autocheckpoint(connection)}",
     ):
         connection.execute(f"PRAGMA {pragma}")
     (folder_id,) = connection.execute("SELECT id FROM ledger_folders").fetchone()

@@ -36,7 +36,11 @@ SCHEMA_HEADS = frozenset({"0010_lines_with_their_entry"})
 
 # A long batch holds SQLite's write lock for seconds; others wait for it rather than fail.
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
-WAL_AUTOCHECKPOINT = 10_000  # pages of log between two checkpoints (SQLite's default: 1,000)
+# A new database's page size, in bytes (SQLite's default: 4,096). Larger pages hold more rows
+# each: a posting of 100,000 entries inserts and commits about a tenth quicker. A database
+# made before keeps its pages (the size is chosen once, when the file is made).
+SQLITE_PAGE_SIZE = 16_384
+WAL_CHECKPOINT_BYTES = 40_000_000  # of log between two checkpoints (SQLite's default: 4 MB)
 # Any constant shared by every process migrating the same PostgreSQL database.
 _MIGRATION_LOCK_KEY = 0x1ED6E7B71D6E
 _BEGIN_OPTION = "ledgerbridge_sqlite_begin"
@@ -158,6 +162,12 @@ def create_database_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def wal_autocheckpoint(cursor: Any) -> int:
+    """Pages of log between two checkpoints, for the database `cursor` is on."""
+    (page_size,) = cursor.execute("PRAGMA page_size").fetchone()
+    return max(1, WAL_CHECKPOINT_BYTES // int(page_size))
+
+
 def _none_as_is(value: None) -> None:
     return value
 
@@ -186,13 +196,14 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         if not in_memory:
+            cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")  # a new file's only
             cursor.execute("PRAGMA journal_mode = WAL")
             # A checkpoint copies the log's pages into the database file. At SQLite's
             # default, every 1,000 pages (4 MB), busy work copies the same pages (the
             # tables' last pages, their indexes' inner pages) over and over; every
-            # WAL_AUTOCHECKPOINT pages, each is copied fewer times: the round trip of 100
-            # clients took 13% less time. The log file grows to that size (40 MB) and stays.
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+            # WAL_CHECKPOINT_BYTES, each is copied fewer times: the round trip of 100
+            # clients took 13% less time. The log file grows to that size and stays.
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {wal_autocheckpoint(cursor)}")
         # FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on a power cut.
         # A posted entry's number has already been reported to the workspace when the
         # batch commits, so losing it would hand the same number to another entry. A batch

@@ -239,6 +239,7 @@ def test_sqlite_checks_foreign_keys_logs_ahead_and_syncs_each_commit(database: D
                 "synchronous",
                 "busy_timeout",
                 "wal_autocheckpoint",
+                "page_size",
             )
         }
 
@@ -247,7 +248,8 @@ def test_sqlite_checks_foreign_keys_logs_ahead_and_syncs_each_commit(database: D
         "journal_mode": "wal",
         "synchronous": 2,  # FULL
         "busy_timeout": 60_000,
-        "wal_autocheckpoint": 10_000,
+        "wal_autocheckpoint": 2_441,  # 40 MB of log, in pages of 16 KiB
+        "page_size": 16_384,
     }
 
 
@@ -278,3 +280,22 @@ def test_a_database_migrated_by_a_newer_version_is_refused_with_the_fix(
             again.ensure_schema()
     finally:
         again.dispose()
+
+
+def test_a_sqlite_file_made_before_keeps_its_pages_and_checkpoints_as_often(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "older.sqlite"
+    older = sqlite3.connect(path)
+    older.execute("PRAGMA page_size = 4096")
+    older.execute("CREATE TABLE kept (value TEXT)")
+    older.commit()
+    older.close()
+    database = Database.open(url=f"sqlite:///{path}")
+    try:
+        with database.transaction(write=False) as connection:
+            page_size = connection.exec_driver_sql("PRAGMA page_size").scalar()
+            pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    finally:
+        database.dispose()
+    assert (page_size, pages) == (4096, 9_765)  # still 40 MB of log between checkpoints
