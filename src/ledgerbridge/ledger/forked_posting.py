@@ -100,7 +100,7 @@ class PreparingStopped(LedgerRefusal):
             "The batch was not posted",
             f"a process reading and checking its entries stopped ({how}) before the end",
             "Nothing of the batch was stored: post it again. If it stops again, check the"
-            " machine's free memory: a batch of a million lines needs about 350 MB.",
+            " machine's free memory: a batch of a million lines needs about 300 MB.",
         )
 
 
@@ -130,8 +130,8 @@ def post_batch_forked(
     after_reading: Callable[[], None],
 ) -> PostingSummary:
     """`posting.post_batch`, the chunks prepared by forked processes: `processes` of them
-    for `EntryChunks` (`chunk_size` is then theirs), one for a stream of entries, which it
-    iterates in chunks of `chunk_size`. Each runs in `in_forked_process()` (what a process
+    for `EntryChunks`, which come in chunks of their own; one for a stream of entries,
+    which it iterates in chunks of `chunk_size`. Each runs in `in_forked_process()` (what a process
     forked from this one must do before and after its work). `after_reading` runs once the
     last entry is read: in the process that read a stream, in this one after
     `EntryChunks.finish`; an error there fails the batch."""
