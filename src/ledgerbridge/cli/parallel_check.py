@@ -11,6 +11,10 @@ process gathers the reports as they come and puts the chunks back in document or
 verdicts, every problem by its entry, duplicate ids across chunks too. Standard output,
 standard error and the exit code are those of the reading in one pass, which small
 batches, YAML and a single core still get.
+
+`ledger post` reads a large JSON batch in chunks the same way (`BatchChunks`): the processes
+that ledger.forked_posting forks read them, and the problems every chunk found are put back
+in document order at the end.
 """
 
 from __future__ import annotations
