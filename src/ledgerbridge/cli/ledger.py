@@ -121,7 +121,7 @@ def _stale_preflight(platform: Platform, folder: str) -> str | None:
     )
 
 
-FORKED_FROM_BYTES = 1_000_000  # a smaller batch is posted before a second process would help
+FORKED_FROM_BYTES = 1_000_000  # a smaller batch is posted before forked processes would help
 # Entries a forked process reads at a time: a chunk of 3-line entries, prepared, is about
 # 330 KB; a process's pipe holds three (forked_posting), so that none waits for another.
 POST_CHUNK = 1000
@@ -142,10 +142,11 @@ def post(folder: FolderArgument, entries: EntriesArgument) -> None:
         chunked = BatchChunks.of_file(path, reader, str(path), POST_CHUNK) if forked else None
         with file_progress("Posting", size) as progress:
             if chunked is not None:
+                total = chunked.entries
                 ledger.post_batch(
                     folder,
                     chunked,
-                    on_result=_telling(spool.add, progress, size, chunked.entries),
+                    on_result=_telling(spool.add, progress, lambda done: size * done // total),
                     before_commit=lambda: reader.finish(source=entries),
                     forked=True,
                 )
@@ -155,7 +156,9 @@ def post(folder: FolderArgument, entries: EntriesArgument) -> None:
                 ledger.post_batch(
                     folder,
                     stream_entries(path, reader, progress=position.set if position else progress),
-                    on_result=position.follow(spool.add, progress) if position else spool.add,
+                    on_result=_telling(spool.add, progress, position.read)
+                    if position
+                    else spool.add,
                     before_commit=lambda: reader.finish(source=entries),
                     forked=forked,
                 )
@@ -164,17 +167,19 @@ def post(folder: FolderArgument, entries: EntriesArgument) -> None:
 
 
 def _telling(
-    on_result: Callable[[CheckResult], None], progress: Callable[[int], None], size: int, total: int
+    on_result: Callable[[CheckResult], None],
+    progress: Callable[[int], None],
+    position: Callable[[int], int],
 ) -> Callable[[CheckResult], None]:
-    """`on_result`, telling `progress` every so many results how far into the `size` bytes
-    of a batch of `total` entries the posting has come."""
+    """`on_result`, telling `progress` every so many results how far into the batch's bytes
+    the posting has come: `position(results so far)`."""
     counted = itertools.count(1)
 
     def each(result: CheckResult) -> None:
         on_result(result)
         done = next(counted)
         if not done % _PROGRESS_EVERY:
-            progress(size * done // total)
+            progress(position(done))
 
     return each
 
@@ -188,18 +193,10 @@ class ReadPosition:
     def set(self, position: int) -> None:
         _POSITION.pack_into(self._page, 0, position)
 
-    def follow(
-        self, on_result: Callable[[CheckResult], None], progress: Callable[[int], None]
-    ) -> Callable[[CheckResult], None]:
-        """`on_result`, telling `progress` the position every so many results."""
-        counted = itertools.count(1)
-
-        def each(result: CheckResult) -> None:
-            on_result(result)
-            if not next(counted) % _PROGRESS_EVERY:
-                progress(_POSITION.unpack_from(self._page)[0])
-
-        return each
+    def read(self, _results: int) -> int:
+        """Where the reading process is (whatever the results so far)."""
+        position: int = _POSITION.unpack_from(self._page)[0]
+        return position
 
 
 _POSITION = struct.Struct("<Q")

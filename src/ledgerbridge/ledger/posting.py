@@ -187,7 +187,7 @@ class Counters:
 @dataclass(frozen=True, slots=True)
 class Start:
     """What the batch's writing transaction found when it locked the folder, before any
-    entry: enough for another connection, reading, to prepare the chunks alike."""
+    entry: the setup the entries are checked against, and where the numbering stands."""
 
     folder_id: int
     index: FolderIndex
@@ -261,12 +261,12 @@ class Preparing:
                 found = index.fiscal_year_of(day)
                 assert found is not None  # an accepted entry's date is in an open fiscal year
                 year = years[day] = found.code
-            content, lines = fingerprint_and_lines(entry)
+            digest, lines = fingerprint_and_lines(entry)
             items.append(
                 Candidate(
                     entry.id,
                     key(entry),
-                    content,
+                    digest,
                     year,
                     day,
                     entry.journal,
