@@ -184,15 +184,19 @@ MAX_DEPTH = 64
 
 
 def _too_deep(document: Any) -> bool:
+    # A YAML alias makes one list or mapping appear in many places: each is walked again
+    # only from deeper than before, or a few aliases of aliases would take for ever.
+    deepest: dict[int, int] = {}
     pending = [(document, 1)]
     while pending:
         value, depth = pending.pop()
         if depth > MAX_DEPTH:
             return True
-        if isinstance(value, dict):
-            pending += [(item, depth + 1) for item in value.values()]
-        elif isinstance(value, list):
-            pending += [(item, depth + 1) for item in value]
+        if not isinstance(value, dict | list) or deepest.get(id(value), 0) >= depth:
+            continue
+        deepest[id(value)] = depth
+        items = value.values() if isinstance(value, dict) else value
+        pending += [(item, depth + 1) for item in items]
     return False
 
 
@@ -223,6 +227,9 @@ def load(path: Path) -> LoadedDocument:
     except RecursionError:
         deep = f"nested more than {MAX_DEPTH} levels deep, deeper than any document read here"
         raise MalformedDocument([Problem("", deep)], source=str(path)) from None
+
+
+_NESTED_TOO_DEEP = "nested too deep to be read, far deeper than any entries batch"
 
 
 def load_document(path: Path) -> Any:
@@ -264,14 +271,17 @@ _PROGRESS_EVERY = 4096  # entries between two progress reports
 
 
 @contextmanager
-def refused_if_not_utf8(source: str) -> Iterator[None]:
-    """Text that is not UTF-8, met while reading a batch, refuses the document whole."""
+def refused_if_unreadable(source: str) -> Iterator[None]:
+    """Text that is not UTF-8, or nested deeper than the reader can follow, met while reading
+    a batch, refuses the document whole."""
     try:
         yield
     except UnicodeDecodeError as error:
         raise MalformedDocument(
             [Problem("", f"not UTF-8 text: {error.reason}")], source=source
         ) from None
+    except RecursionError:
+        raise MalformedDocument([Problem("", _NESTED_TOO_DEEP)], source=source) from None
 
 
 def _top_level_keys(data: BatchText, source: str) -> list[str]:
@@ -393,7 +403,7 @@ def json_batch(data: BatchText, reader: BatchReader, source: str) -> list[msgspe
     Raises MalformedDocument when `data` is not JSON at all. A batch without an `entries`
     list gives no entries, the reason kept in `reader` with the other problems.
     """
-    with refused_if_not_utf8(source):
+    with refused_if_unreadable(source):
         try:
             top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
         except msgspec.DecodeError as error:
@@ -437,14 +447,14 @@ def plain_json_batch(data: BatchText) -> PlainBatch | None:
     list) and no key but `folder`. None for any other (or no) JSON: `json_batch` tells it."""
     try:
         plain = msgspec.json.decode(data, type=_Plain)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
     return PlainBatch(plain.entries, None if plain.folder is msgspec.UNSET else plain.folder)
 
 
 def json_top_level_keys(data: BatchText, source: str) -> list[str]:
     """The top-level keys of a JSON batch as written, any given twice told twice."""
-    with refused_if_not_utf8(source):
+    with refused_if_unreadable(source):
         try:
             top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
         except msgspec.DecodeError as error:
@@ -464,7 +474,7 @@ def json_entries(
 
     `progress` hears, now and then, how far into the `size` bytes of the batch reading is.
     """
-    with refused_if_not_utf8(source):
+    with refused_if_unreadable(source):
         read = reader.entry_json
         for done, item in enumerate(items, 1):
             entry = read(item)
@@ -502,7 +512,7 @@ def stream_entries(
     """
     source = str(path)
     if is_yaml(path):
-        with refused_if_not_utf8(source):
+        with refused_if_unreadable(source):
             loaded = load(path)
             reader.problems.extend(loaded.given_twice)
             yield from _yaml_entries(loaded.value, reader)

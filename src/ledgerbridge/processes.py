@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import uuid
 from pathlib import Path
@@ -79,3 +80,12 @@ def holder_words(name: str) -> str:
     """The holder for people: `process 1234 on host db-1`."""
     host, pid, _ = _holder(name)
     return f"process {pid} on host {host}" if pid is not None else f"{name!r}"
+
+
+def interrupted_with_parent() -> None:
+    """In a process forked to work for its parent: Ctrl-C (SIGINT, sent to the terminal's
+    whole process group) ends it at once, as it does its parent; unless the parent was
+    started ignoring it (a job started in the background by a script), and so ignores it
+    too."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)

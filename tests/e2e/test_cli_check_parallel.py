@@ -211,6 +211,7 @@ def test_a_batch_for_another_folder_or_without_one_is_told_alike(
         '{"\\u0066older": "ACME", "folder": "ACME", "entries": [ENTRIES]}',
         '{"folder": "ACME", "entries": "all of them"}',
         '{"folder": "ACME", "entries": [ENTRIES]',
+        '{"folder": "ACME", "entries": [ENTRIES, ' + "[" * 100_000 + "]" * 100_000 + "]}",
     ],
 )
 def test_a_batch_whose_top_level_is_wrong_is_told_alike(
@@ -221,6 +222,8 @@ def test_a_batch_whose_top_level_is_wrong_is_told_alike(
     batch.write_text(text.replace("ENTRIES", entries), encoding="utf-8")
     outcome = _same_as_one_pass(cli, monkeypatch, batch, "--json")
     assert outcome.code == 2
+    if "[[[" in text:
+        assert "nested too deep to be read" in outcome.out
 
 
 def test_text_that_is_not_utf8_is_told_alike(

@@ -107,7 +107,9 @@ def test_a_malformed_entry_late_in_the_batch_refuses_it_whole(
         '{"folder": "ACME", "entries": [{"id": "a"}',  # cut short
         '{"folder": "OTHER", "entries": []}',  # another folder's batch
         b'{"folder": "ACME", "entries": [{"id": "\xff"}]}',  # not UTF-8
+        '{"folder": "ACME", "entries": [' + "[" * 100_000 + "]" * 100_000 + "]}",  # too deep
     ],
+    ids=["cut short", "another folder", "not UTF-8", "nested too deep"],
 )
 def test_a_batch_refused_whole_is_refused_alike(
     tmp_path: Path, post_both: Callable[..., Runs], text: str | bytes

@@ -349,3 +349,11 @@ def test_chunks_posted_in_one_process_are_read_in_turn_and_finished(
     chunks = _Chunks(_batch(20))
     assert _post(acme, chunks, forked=False) == _post(one_process, _batch(20), forked=False)
     assert chunks.notes == [(number, os.getpid()) for number in range(len(chunks))]
+
+
+def test_only_a_killed_process_points_at_the_machine_s_memory() -> None:
+    killed = str(PreparingStopped(-signal.SIGKILL))
+    terminated = str(PreparingStopped(-signal.SIGTERM))
+    assert "SIGKILL" in killed and "free memory" in killed
+    assert "SIGTERM" in terminated and "free memory" not in terminated
+    assert "post it again" in terminated

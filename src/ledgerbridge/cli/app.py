@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Typer answers Ctrl-C (KeyboardInterrupt) with it, the exception dropped
 
 
 class _VerbGroup(TyperGroup):
@@ -65,6 +66,15 @@ def _refused(kind: str, message: str, extra: dict[str, object], code: int) -> in
     return code
 
 
+def _interrupted() -> int:
+    return _refused(
+        "interrupted",
+        "Interrupted. What was committed before stays: running the command again is safe.",
+        {},
+        EXIT_INTERRUPTED,
+    )
+
+
 def run(argv: list[str]) -> int:
     """Run one command line; returns the exit code. Never lets a traceback reach the user."""
     SETTINGS.home, SETTINGS.json, SETTINGS.log_home = None, False, None
@@ -86,7 +96,9 @@ def run(argv: list[str]) -> int:
             EXIT_REFUSED,
         )
     try:
-        app(args=args, prog_name="ledgerbridge", standalone_mode=False)
+        returned = app(args=args, prog_name="ledgerbridge", standalone_mode=False)
+        if returned == EXIT_INTERRUPTED:
+            return _interrupted()
     except MalformedDocument as malformed:
         problems = [{"path": p.path, "message": p.message} for p in malformed.problems]
         return _refused(
@@ -104,8 +116,7 @@ def run(argv: list[str]) -> int:
             emit({"error": {"code": "usage", "message": message}})
         return int(getattr(usage, "exit_code", EXIT_USAGE))
     except (typer.Abort, KeyboardInterrupt):
-        say("Interrupted.")
-        return 130
+        return _interrupted()
     except Exception as error:
         with contextlib.suppress(Exception):  # the details are worth a try, not a traceback
             ensure_log()

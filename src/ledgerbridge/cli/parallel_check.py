@@ -42,13 +42,13 @@ from ledgerbridge.documents import (
     json_entries,
     json_top_level_keys,
     plain_json_batch,
-    refused_if_not_utf8,
+    refused_if_unreadable,
     stream_entries,
 )
 from ledgerbridge.domain.check import check_entry
 from ledgerbridge.domain.entries import BatchReader, Entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
-from ledgerbridge.processes import cores
+from ledgerbridge.processes import cores, interrupted_with_parent
 
 if TYPE_CHECKING:
     from ledgerbridge.domain.folder_index import FolderIndex
@@ -332,7 +332,7 @@ class _Batch:
         self.keys.raise_if_malformed()
         if self.failures:
             failure = min(self.failures, key=lambda failure: failure.number)
-            with refused_if_not_utf8(self.source):
+            with refused_if_unreadable(self.source):
                 raise failure.error
         self.chunks.sort(key=lambda chunk: chunk.number)
         for chunk in self.chunks:
@@ -394,7 +394,7 @@ class BatchChunks:
         self, plain: PlainBatch, data: BatchText, reader: BatchReader, source: str, size: int
     ) -> None:
         self.plain = plain
-        self.data = data  # the mapped file, which `plain`'s texts are read from
+        self.data = data  # the file's bytes, which `plain`'s texts are read from
         self.reader = reader
         self.source = source
         count = len(plain.items)
@@ -406,7 +406,9 @@ class BatchChunks:
         as a stream, which tells what is wrong in its own words)."""
         if is_yaml(path):
             return None
-        data = _mapped(path)
+        # Read whole, not mapped: what is posted is the file as it was when the posting
+        # began, whatever happens to it meanwhile (the forked processes share these bytes).
+        data = path.read_bytes()
         plain = plain_json_batch(data)
         return None if plain is None else cls(plain, data, reader, source, size)
 
@@ -421,7 +423,7 @@ class BatchChunks:
         start, stop = self.bounds[number], self.bounds[number + 1]
         reader = _ChunkReader(start)
         read = reader.entry_json
-        with refused_if_not_utf8(self.source):
+        with refused_if_unreadable(self.source):
             entries = [entry for item in self.plain.items[start:stop] if (entry := read(item))]
         keys = self._top_level_keys() if number == 0 else None
         return entries, _ChunkNote(reader.found, reader.first_seen, reader.repeats, keys)
@@ -486,7 +488,7 @@ class _Child:
             status = 1
             try:
                 os.close(told)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)  # interrupted with its parent
+                interrupted_with_parent()
                 batch.work(process, writer, take, _reporter(file.fileno(), tell))
                 status = 0
             finally:

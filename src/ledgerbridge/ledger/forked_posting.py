@@ -49,6 +49,7 @@ from ledgerbridge.ledger.posting import (
     Store,
     chunks,
 )
+from ledgerbridge.processes import interrupted_with_parent
 
 _FRAME = struct.Struct("<BQ")  # what a message is, and its size in bytes
 _CHUNK, _END, _FAILED = 1, 2, 3
@@ -96,11 +97,16 @@ class PreparingStopped(LedgerRefusal):
             if exit_code < 0
             else f"exit code {exit_code}"
         )
+        fix = "Nothing of the batch was stored: post it again."
+        if exit_code == -signal.SIGKILL:  # what the system sends when memory runs out
+            fix += (
+                " If it stops again, check the machine's free memory: a batch of a million"
+                " lines needs about 300 MB."
+            )
         super().__init__(
             "The batch was not posted",
             f"a process reading and checking its entries stopped ({how}) before the end",
-            "Nothing of the batch was stored: post it again. If it stops again, check the"
-            " machine's free memory: a batch of a million lines needs about 300 MB.",
+            fix,
         )
 
 
@@ -291,7 +297,7 @@ def _prepare(
     """A forked process's whole life: each of its chunks prepared and sent, then the end."""
     status = 1
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # interrupted with its parent
+        interrupted_with_parent()
         pipe = os.fdopen(send, "wb")
         try:
             with collector.paused(), in_forked_process():
