@@ -561,3 +561,34 @@ def test_a_document_as_deep_as_allowed_is_read_on(tmp_path: Path) -> None:
         read_setup(path)
 
     assert [problem.path for problem in refused.value.problems][:1] == ["name"]
+
+
+def _aliases(levels: int, deep_at_the_end: int = 0) -> str:
+    """YAML whose each level is two aliases of the one before: 2**levels leaves once
+    expanded, `levels` lists written; `deep_at_the_end` more levels under the last one."""
+    lines = ["folder: X", "name:", '  l0: &l0 ["x"]']
+    lines += [f"  l{n}: &l{n} [*l{n - 1}, *l{n - 1}]" for n in range(1, levels)]
+    lines.append("  last: " + "[" * deep_at_the_end + f"*l{levels - 1}" + "]" * deep_at_the_end)
+    return "\n".join(lines) + "\n"
+
+
+def test_aliases_repeating_one_list_a_billion_times_are_read_once(tmp_path: Path) -> None:
+    path = tmp_path / "setup.yaml"
+    path.write_text(_aliases(30))  # 2**30 leaves once expanded; walked whole, never done
+
+    with pytest.raises(MalformedDocument) as refused:
+        read_setup(path)
+
+    assert refused.value.problems[0].path.startswith("name")
+
+
+def test_a_list_met_again_deeper_through_an_alias_is_told_too_deep(tmp_path: Path) -> None:
+    path = tmp_path / "setup.yaml"
+    path.write_text(_aliases(30, deep_at_the_end=40))  # l29 at depth 3, then at 43 + 30
+
+    with pytest.raises(MalformedDocument) as refused:
+        read_setup(path)
+
+    assert [problem.message for problem in refused.value.problems] == [
+        "nested more than 64 levels deep, deeper than any document read here"
+    ]
