@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,3 +70,19 @@ def setup_file() -> Path:
 @pytest.fixture
 def entries_file() -> Path:
     return DATA / "e2e_entries.json"
+
+
+def writer_busy(database: Path) -> bool:
+    """Whether another process holds SQLite's write lock (the ledger posting a batch)."""
+    connection = sqlite3.connect(database, timeout=0, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return True
+        raise
+    else:
+        connection.execute("ROLLBACK")
+        return False
+    finally:
+        connection.close()

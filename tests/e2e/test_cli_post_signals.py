@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,26 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import DATA, Cli, repeated_batch
+from tests.e2e.conftest import DATA, Cli, repeated_batch, writer_busy
 
 ENTRIES = 40_000  # about a second of posting: time to act in the middle
 PATIENCE_SECONDS = 60.0  # only a stuck process reaches it
-
-
-def _writer_busy(database: Path) -> bool:
-    """Whether another process holds SQLite's write lock (the batch being posted)."""
-    connection = sqlite3.connect(database, timeout=0, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
-            return True
-        raise
-    else:
-        connection.execute("ROLLBACK")
-        return False
-    finally:
-        connection.close()
 
 
 def _post_and(
@@ -55,7 +38,7 @@ def _post_and(
     )
     deadline = time.monotonic() + PATIENCE_SECONDS
     try:
-        while not _writer_busy(home / "ledgerbridge.sqlite"):
+        while not writer_busy(home / "ledgerbridge.sqlite"):
             assert process.poll() is None, "the post ended before it began to store"
             assert time.monotonic() < deadline, "the post never began to store"
             time.sleep(0.005)

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import DATA, Cli
+from tests.e2e.conftest import DATA, Cli, writer_busy
 
 ENTRIES = 20_000
 # Generous bounds that only a stuck process reaches; they are not what the test measures.
@@ -42,22 +41,6 @@ def invoice(number: int) -> dict[str, Any]:
             {"account": "401000", "auxiliary": "FEDF", "label": "EDF", "credit": "120.00"},
         ],
     }
-
-
-def writer_busy(database: Path) -> bool:
-    """Whether another process holds SQLite's write lock (the ledger posting a batch)."""
-    connection = sqlite3.connect(database, timeout=0, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
-            return True
-        raise
-    else:
-        connection.execute("ROLLBACK")
-        return False
-    finally:
-        connection.close()
 
 
 def open_and_kill_while_posting(home: Path) -> None:
