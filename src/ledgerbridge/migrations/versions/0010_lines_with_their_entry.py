@@ -19,7 +19,7 @@ it.
 
 Revision ID: 0010_lines_with_their_entry
 Revises: 0009_rejection_batch
-Create Date: 2026-12-07
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations
