@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ledgerbridge.cli.entry_view import EDITABLE, entry_lines, readable_document
-from ledgerbridge.cli.files import check_file, named_input, source_name
+from ledgerbridge.cli.files import check_file, file_size, named_input, source_name
 from ledgerbridge.cli.ledger_side_fixes import ledger_side_steps
 from ledgerbridge.cli.output import emit, file_progress, is_json, say
 from ledgerbridge.cli.tables import print_table
@@ -45,13 +45,6 @@ def _write_json_list(name: str, items: Iterable[str]) -> None:
     sys.stdout.write("]}\n")
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 @app.command("import")
 def import_entries(
     folder: FolderArgument,
@@ -70,7 +63,7 @@ def import_entries(
     with (
         named_input(entries),
         local_file(entries) as path,
-        file_progress("Importing", _size(path)) as progress,
+        file_progress("Importing", file_size(path)) as progress,
     ):
         report = workspace.import_entries(
             folder,

@@ -42,6 +42,14 @@ def checked_file(value: Path | None) -> Path | None:
     return value
 
 
+def file_size(path: Path) -> int:
+    """The file's size in bytes, for a progress bar: 0 when it cannot be told."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def source_name(name: str) -> str:
     """How a message names the document read from `name`."""
     return STANDARD_INPUT if name == _STDIN else name

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ledgerbridge.cli.files import check_file, checked_file, named_input
+from ledgerbridge.cli.files import check_file, checked_file, file_size, named_input
 from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
 from ledgerbridge.cli.parallel_check import BatchChunks, check_batch
 from ledgerbridge.cli.results import ResultSpool
@@ -54,13 +54,6 @@ def open_ledger() -> Ledger:
     # The ledger writes no log: its every answer is the command's output (an unexpected
     # error is still logged, by the command line).
     return Ledger(Database.open(home=SETTINGS.home))
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 @app.command("check")
@@ -135,7 +128,7 @@ def post(folder: FolderArgument, entries: EntriesArgument) -> None:
     ledger = open_ledger()
     reader = BatchReader(expected_folder=folder)
     with named_input(entries), local_file(entries) as path, ResultSpool(is_json()) as spool:
-        size = _size(path)
+        size = file_size(path)
         forked = size >= FORKED_FROM_BYTES and may_fork()
         # A plain JSON batch is read by one forked process per core, a chunk each in turn;
         # any other by one, which streams it.

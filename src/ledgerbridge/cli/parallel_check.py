@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from ledgerbridge import collector
+from ledgerbridge.cli.files import file_size
 from ledgerbridge.cli.output import file_progress
 from ledgerbridge.cli.results import ResultSpool, ResultWriter, Segment
 from ledgerbridge.documents import (
@@ -67,7 +68,7 @@ def check_batch(path: Path, reader: BatchReader, folder: FolderIndex, spool: Res
     the document's problems gather in `reader` (the caller runs `reader.finish()`)."""
     processes = min(cores(), _MAX_PROCESSES) if hasattr(os, "fork") else 1
     if is_yaml(path) or processes < 2:
-        with file_progress("Checking", _size(path)) as progress:
+        with file_progress("Checking", file_size(path)) as progress:
             _check_each(stream_entries(path, reader, progress=progress), folder, spool)
         return
     source, data = str(path), _mapped(path)
@@ -99,13 +100,6 @@ def _mapped(path: Path) -> BatchText:
         if not os.fstat(file.fileno()).st_size:
             return b""
         return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def chunk_bounds(entries: int, processes: int) -> list[int]:
@@ -292,7 +286,7 @@ class _Batch:
         while token := os.read(take, _NUMBER.size):
             (number,) = _NUMBER.unpack(token)
             if number == _KEYS:
-                report(self._top_level_keys())
+                report(_top_level_keys(self.data, self.source))
                 continue
             start, stop = self.bounds[number], self.bounds[number + 1]
             reader = _ChunkReader(start)
@@ -318,9 +312,6 @@ class _Batch:
                 reader.found,
             )
             report((chunk, reader.first_seen, reader.repeats))
-
-    def _top_level_keys(self) -> _Keys:
-        return _top_level_keys(self.data, self.source)
 
     def merge(self, reader: BatchReader, spool: ResultSpool) -> None:
         """The chunks put back in document order: verdicts into `spool`, problems into `reader`.
@@ -425,11 +416,8 @@ class BatchChunks:
         read = reader.entry_json
         with refused_if_unreadable(self.source):
             entries = [entry for item in self.plain.items[start:stop] if (entry := read(item))]
-        keys = self._top_level_keys() if number == 0 else None
+        keys = _top_level_keys(self.data, self.source) if number == 0 else None
         return entries, _ChunkNote(reader.found, reader.first_seen, reader.repeats, keys)
-
-    def _top_level_keys(self) -> _Keys:
-        return _top_level_keys(self.data, self.source)
 
     def finish(self, notes: list[object]) -> None:
         """Every chunk's problems into `reader`, in document order (`reader.finish()` tells
@@ -443,7 +431,7 @@ class BatchChunks:
             ids.merge(note.first_seen, note.repeats)
             keys = note.keys or keys
         if keys is None:  # no chunk: no entry
-            keys = self._top_level_keys()
+            keys = _top_level_keys(self.data, self.source)
         keys.raise_if_malformed()
         _gather_problems(self.plain, keys, problems, ids, self.reader)
 
