@@ -136,22 +136,36 @@ def insert_rows(
         statement.insert(statement.converted(rows))
 
 
+def _sets(statement: _Statement, columns: Iterable[str], appended: Iterable[str]) -> str:
+    """`column = ?` for each of `columns`, `column = column || ?` for each of `appended`."""
+    marker, quote = statement.marker, statement.quote
+    return ", ".join(
+        [
+            *(f"{quote(name)} = {marker}" for name in columns),
+            *(f"{quote(name)} = {quote(name)} || {marker}" for name in appended),
+        ]
+    )
+
+
 def update_rows(
     connection: Connection,
     table: sa.Table,
     columns: Sequence[str],
     where: Sequence[str],
     rows: Sequence[Sequence[Any]],
+    *,
+    appended: Sequence[str] = (),
 ) -> None:
-    """UPDATE `table` SET `columns` WHERE each of `where` equals, one statement per row.
+    """UPDATE `table` SET `columns`, and text appended to `appended`, WHERE each of `where`
+    equals, one statement per row.
 
-    Each row gives the values of `columns`, then those of `where`, in that order.
+    Each row gives the values of `columns`, then those of `appended`, then those of `where`.
     """
     if not rows:
         return
-    statement = _Statement(connection, table, [*columns, *where])
+    statement = _Statement(connection, table, [*columns, *appended, *where])
     marker, quote = statement.marker, statement.quote
-    sets = ", ".join(f"{quote(name)} = {marker}" for name in columns)
+    sets = _sets(statement, columns, appended)
     conditions = " AND ".join(f"{quote(name)} = {marker}" for name in where)
     connection.exec_driver_sql(
         f"UPDATE {statement.table} SET {sets} WHERE {conditions}", statement.converted(rows)
@@ -195,10 +209,11 @@ def update_where_in(
     keys: Sequence[Any],
     *,
     chunk: int,
+    appended: Mapping[str, str] | None = None,
 ) -> int:
-    """UPDATE `table` SET `values` WHERE each column of `where` equals its value (is null,
-    for None) and `column` is one of `keys`, `chunk` keys per statement; how many rows were
-    changed.
+    """UPDATE `table` SET `values`, and each text of `appended` appended to its column, WHERE
+    each column of `where` equals its value (is null, for None) and `column` is one of
+    `keys`, `chunk` keys per statement; how many rows were changed.
 
     What an expanding IN parameter does, but its markers are written here with a join: an
     expanding parameter renders each key's parameter in Python at every execution.
@@ -208,11 +223,12 @@ def update_where_in(
     if len(keys) > chunk:
         ensure_statistics(connection, table)
     equal = {name: value for name, value in where.items() if value is not None}
-    statement = _Statement(connection, table, [*values, *equal, column])
-    [fixed] = statement.converted([(*values.values(), *equal.values(), None)])
+    texts = dict(appended or {})
+    statement = _Statement(connection, table, [*values, *texts, *equal, column])
+    [fixed] = statement.converted([(*values.values(), *texts.values(), *equal.values(), None)])
     convert_key = statement.converter(column)
     marker, quote = statement.marker, statement.quote
-    sets = ", ".join(f"{quote(name)} = {marker}" for name in values)
+    sets = _sets(statement, values, texts)
     conditions = "".join(
         f"{quote(name)} IS NULL AND " if value is None else f"{quote(name)} = {marker} AND "
         for name, value in where.items()

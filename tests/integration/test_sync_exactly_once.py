@@ -24,7 +24,7 @@ from ledgerbridge.relay.values import OpeningReport, OutgoingBatch
 from ledgerbridge.workspace import sync as sync_module
 from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.sync import ResultsReport, Synchronizer, SyncReport
-from ledgerbridge.workspace.tables import entries, history, outbox, rejections
+from ledgerbridge.workspace.tables import entries, outbox, rejections
 from tests.integration.ledger_samples import acme_setup, purchase, sale, without_auxiliary
 from tests.integration.relay_samples import entries_batch
 
@@ -136,17 +136,12 @@ class Firm:
 
     def final_statuses(self) -> dict[str, list[tuple[int, str]]]:
         """Every change to a final status in the entries' histories: (revision, status)."""
-        rows = self.table(
-            sa.select(history.c.entry_id, history.c.revision, history.c.to_status)
-            .where(
-                history.c.client == "ACME",
-                history.c.to_status.in_([Status.SYNCHRONIZED.value, Status.SYNC_FAILED.value]),
-            )
-            .order_by(history.c.id)
-        )
+        final = (Status.SYNCHRONIZED, Status.SYNC_FAILED)
         found: dict[str, list[tuple[int, str]]] = {}
-        for row in rows:
-            found.setdefault(row.entry_id, []).append((row.revision, row.to_status))
+        for entry_id in self.table(sa.select(entries.c.entry_id).where(entries.c.client == "ACME")):
+            for line in self.workspace.history("ACME", entry_id[0]):
+                if line.to_status in final:
+                    found.setdefault(entry_id[0], []).append((line.revision, line.to_status.value))
         return found
 
     def assert_each_posted_once_and_synchronized(self, ids: list[str]) -> None:
@@ -349,7 +344,7 @@ def test_results_whose_transaction_dies_before_it_commits_are_applied_at_the_nex
 ) -> None:
     firm.verified(purchase("a"), without_auxiliary("b"))
     firm.sync()
-    once(monkeypatch, sync_module, "record_history", having_worked=True)
+    once(monkeypatch, sync_module, "insert_rows", having_worked=True)
 
     with pytest.raises(Interrupted):
         firm.open_accounting()

@@ -18,7 +18,8 @@ from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.workspace.errors import UnknownClient
 from ledgerbridge.workspace.importing import ImportReport
 from ledgerbridge.workspace.service import Workspace
-from ledgerbridge.workspace.tables import entries, history, revisions
+from ledgerbridge.workspace.tables import entries, history_events, revisions
+from ledgerbridge.workspace.transitions import history_of
 from tests.integration.workspace_samples import (
     NOW,
     Document,
@@ -150,8 +151,8 @@ def test_importing_into_an_unknown_client_is_refused(database: Database) -> None
         import_documents(workspace, invoice("inv-1"))
 
 
-def count_rows(database: Database) -> tuple[int, int, int]:
-    """How many entries, revisions and history lines the workspace holds."""
+def count_rows(database: Database) -> tuple[int, int, int, int]:
+    """How many entries, revisions, history lines and history events the workspace holds."""
     with database.transaction(write=False) as connection:
 
         def count(table: sa.Table) -> int:
@@ -159,7 +160,10 @@ def count_rows(database: Database) -> tuple[int, int, int]:
                 connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             )
 
-        return count(entries), count(revisions), count(history)
+        lines = sum(
+            len(history_of(column)) for column in connection.scalars(sa.select(entries.c.history))
+        )
+        return count(entries), count(revisions), lines, count(history_events)
 
 
 def write_batch(path: Path, documents: list[Document], folder: str = "ACME") -> Path:
@@ -185,7 +189,7 @@ def test_a_batch_malformed_near_its_end_stores_nothing_even_after_many_chunks(
     assert [str(problem) for problem in malformed.value.problems] == [
         "entries[2500].date: impossible date '2026-13-01': no such day in the calendar"
     ]
-    assert count_rows(database) == (0, 0, 0)
+    assert count_rows(database) == (0, 0, 0, 0)
 
 
 def test_an_id_twice_in_one_batch_is_malformed_and_stores_nothing(
@@ -197,7 +201,7 @@ def test_an_id_twice_in_one_batch_is_malformed_and_stores_nothing(
     with pytest.raises(MalformedDocument) as malformed:
         import_file(workspace, path)
     assert "duplicate id 'inv-1'" in str(malformed.value)
-    assert count_rows(database) == (0, 0, 0)
+    assert count_rows(database) == (0, 0, 0, 0)
 
 
 def test_an_id_twice_is_refused_even_without_a_reader_to_say_so(
@@ -205,7 +209,7 @@ def test_an_id_twice_is_refused_even_without_a_reader_to_say_so(
 ) -> None:
     with pytest.raises(MalformedDocument, match="duplicate id 'inv-1'"):
         import_documents(workspace, invoice("inv-1"), invoice("inv-1"))
-    assert count_rows(database) == (0, 0, 0)
+    assert count_rows(database) == (0, 0, 0, 0)
 
 
 def test_a_batch_for_another_folder_is_malformed_and_stores_nothing(
@@ -215,7 +219,7 @@ def test_a_batch_for_another_folder_is_malformed_and_stores_nothing(
     with pytest.raises(MalformedDocument) as malformed:
         import_file(workspace, path)
     assert [problem.path for problem in malformed.value.problems] == ["folder"]
-    assert count_rows(database) == (0, 0, 0)
+    assert count_rows(database) == (0, 0, 0, 0)
 
 
 def test_entries_are_read_lazily_as_the_import_goes(workspace: Workspace) -> None:
@@ -236,9 +240,14 @@ def test_a_large_import_writes_every_entry_revision_and_history_line(
 ) -> None:
     report = import_documents(workspace, *(invoice(f"inv-{number:05d}") for number in range(2345)))
     assert report.count("new") == 2345
-    assert count_rows(database) == (2345, 2345, 2345)
+    # One event, "imported", shared by every entry's first history line.
+    assert count_rows(database) == (2345, 2345, 2345, 1)
     again = import_documents(
         workspace, *(invoice(f"inv-{number:05d}", label="v2") for number in range(2345))
     )
     assert again.count("updated") == 2345
-    assert count_rows(database) == (2345, 4690, 4690)
+    assert count_rows(database) == (2345, 4690, 4690, 2)
+    assert [line.message for line in workspace.history("ACME", "inv-02344")] == [
+        "imported",
+        "imported again with other content: revision 2",
+    ]

@@ -4,6 +4,7 @@ what they hold."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,3 +81,38 @@ def _document(database: Database, entry_id: str) -> Any:
     row = stored(database, "ACME", entry_id)
     assert row is not None
     return json.loads(row.content)
+
+
+def test_entries_keep_their_histories_across_migration_0011(database: Database) -> None:
+    workspace, _, _ = new_workspace(database)
+    workspace.connect_client("ACME")
+    workspace.import_entries("ACME", parsed(invoice("inv-1"), invoice("inv-2"), invoice("inv-3")))
+    workspace.edit("ACME", "inv-2", {"label": "corrigé"})
+    workspace.verify("ACME", ["inv-1", "inv-2"])
+    workspace.exclude("ACME", ["inv-3"])
+    before = {entry_id: workspace.history("ACME", entry_id) for entry_id in ("inv-1", "inv-2")}
+    before["inv-3"] = workspace.history("ACME", "inv-3")
+    config = alembic_config()
+
+    # Down to revision 0010: a row per entry and change.
+    with database.transaction() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010_lines_with_their_entry")
+        rows = connection.execute(
+            sa.text("SELECT entry_id, revision, from_status, to_status, message FROM ws_history")
+        ).all()
+    assert Counter(tuple(row) for row in rows) == Counter(
+        (entry_id, line.revision, line.from_status, line.to_status, line.message)
+        for entry_id, lines in before.items()
+        for line in lines
+    )
+
+    # And up again: the same lines, and new changes follow them.
+    with database.transaction() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+    assert {entry_id: workspace.history("ACME", entry_id) for entry_id in before} == before
+    workspace.restore("ACME", ["inv-3"])
+    assert workspace.history("ACME", "inv-3")[:-1] == before["inv-3"]
+    assert workspace.history("ACME", "inv-3")[-1].message == "restored"
+    assert [line.revision for line in workspace.history("ACME", "inv-2")] == [1, 2, 2]

@@ -9,8 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.unit.conftest import EDF_INVOICE
 
-from ledgerbridge.domain.entries import decode_entry, lines_json
-from ledgerbridge.domain.fingerprint import fingerprint, fingerprint_and_lines
+from ledgerbridge.domain.entries import decode_entry, entry_json, lines_json
+from ledgerbridge.domain.fingerprint import (
+    fingerprint,
+    fingerprint_and_content,
+    fingerprint_and_lines,
+)
 
 BASE = EDF_INVOICE  # accepted by the ACME folder as it stands
 
@@ -72,6 +76,7 @@ def test_an_amount_a_cent_apart_has_another_fingerprint() -> None:
 def test_the_fingerprint_with_the_lines_is_the_fingerprint(document: dict[str, object]) -> None:
     entry = decode_entry(json.dumps(document))
     assert fingerprint_and_lines(entry) == (fingerprint(entry), lines_json(entry.lines))
+    assert fingerprint_and_content(entry) == (fingerprint(entry), entry_json(entry).decode())
 
 
 _TEXT = st.none() | st.text(max_size=12)
@@ -106,8 +111,9 @@ _LINE = st.fixed_dictionaries(
         },
     )
 )
-def test_any_entry_has_one_fingerprint_however_its_lines_are_encoded(
+def test_any_entry_has_one_fingerprint_however_its_lines_or_content_are_encoded(
     document: dict[str, object],
 ) -> None:
     entry = decode_entry(json.dumps(document))
     assert fingerprint_and_lines(entry) == (fingerprint(entry), lines_json(entry.lines))
+    assert fingerprint_and_content(entry) == (fingerprint(entry), entry_json(entry).decode())

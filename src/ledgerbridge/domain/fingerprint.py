@@ -29,3 +29,19 @@ def fingerprint_and_lines(entry: Entry) -> tuple[str, str]:
     others = entry_json(msgspec.structs.replace(entry, id="", lines=None))
     content = b"".join((others[:-1], b',"lines":', lines.encode(), b"}"))
     return hashlib.sha256(content).hexdigest(), lines
+
+
+def fingerprint_and_content(entry: Entry) -> tuple[str, str]:
+    """`fingerprint(entry)` and the entry's document as the workspace keeps it
+    (`entry_json`), encoded once for both.
+
+    The entry's JSON starts with its id, `{"id":"...",`; the fingerprint's is the same JSON
+    with the id empty."""
+    content = entry_json(entry)
+    rest = content[len(_ID_FIELD) + len(_ENCODE(entry.id)) :]
+    return hashlib.sha256(_EMPTY_ID + rest).hexdigest(), content.decode()
+
+
+_ID_FIELD = b'{"id":'
+_EMPTY_ID = b'{"id":""'
+_ENCODE = msgspec.json.Encoder().encode

@@ -33,13 +33,15 @@ from ledgerbridge.workspace.mirror import (
     prediction_values,
     preflight_of,
 )
-from ledgerbridge.workspace.tables import entries, history, revisions, with_content
+from ledgerbridge.workspace.tables import entries, history_events, revisions, with_content
 from ledgerbridge.workspace.transitions import (
     STATUS_OF,
     Change,
+    History,
     NewRevision,
     apply_action,
     current_states,
+    history_of,
     revise,
 )
 
@@ -460,8 +462,7 @@ def edit(
                 prediction_values(preflight_of(connection, folder), entry),
             )
         ],
-        actor=ACCOUNTANT,
-        at=at,
+        history=History(connection, folder, ACCOUNTANT, at),
         note="edited",
     )
     return EditOutcome(
@@ -479,19 +480,28 @@ def edit(
 def entry_history(connection: Connection, folder: str, entry_id: str) -> list[HistoryLine]:
     """Every status change of the entry across its revisions, with its import and edits."""
     _named_states(connection, folder, [entry_id])
-    rows = connection.execute(
-        sa.select(history)
-        .where(history.c.client == folder, history.c.entry_id == entry_id)
-        .order_by(history.c.id)
+    column = connection.scalar(
+        sa.select(entries.c.history).where(
+            entries.c.client == folder, entries.c.entry_id == entry_id
+        )
     )
+    items = history_of(column or "")
+    events = {
+        row.id: row
+        for row in connection.execute(
+            sa.select(history_events).where(
+                history_events.c.id.in_(sorted({event for event, _, _ in items}))
+            )
+        )
+    }
     return [
         HistoryLine(
-            at=row.at,
-            actor=row.actor,
-            from_status=Status(row.from_status) if row.from_status else None,
-            to_status=Status(row.to_status),
-            message=row.message,
-            revision=row.revision,
+            at=events[event].at,
+            actor=events[event].actor,
+            from_status=Status(events[event].from_status) if events[event].from_status else None,
+            to_status=Status(events[event].to_status),
+            message=events[event].message if own is None else own,
+            revision=revision,
         )
-        for row in rows
+        for event, revision, own in items
     ]

@@ -19,17 +19,16 @@ from sqlalchemy import Connection
 from ledgerbridge import collector
 from ledgerbridge.bulk import BulkInsert, ensure_statistics
 from ledgerbridge.domain.entries import Entry
-from ledgerbridge.domain.fingerprint import fingerprint
+from ledgerbridge.domain.fingerprint import fingerprint_and_content
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.plurals import counted
-from ledgerbridge.workspace.mirror import Preflight, content_of, prediction_values
+from ledgerbridge.workspace.mirror import Preflight, prediction_values
 from ledgerbridge.workspace.tables import entries, revisions
 from ledgerbridge.workspace.transitions import (
     STATUS_OF,
-    Change,
+    History,
     NewRevision,
-    record_history,
     revise,
 )
 
@@ -135,6 +134,7 @@ def import_entries(
     seen: set[str] = set()
     repeated: list[Problem] = []
     chunk: list[Entry] = []
+    history = History(connection, folder, ACTOR, at)  # one import event for every new entry
     # A large import allocates millions of short-lived objects that reference counting
     # frees; collections would walk every object of the process again (see collector).
     with collector.paused():
@@ -145,11 +145,11 @@ def import_entries(
             seen.add(entry.id)
             chunk.append(entry)
             if len(chunk) >= _CHUNK:
-                results += _import_chunk(connection, folder, chunk, at, preflight)
+                results += _import_chunk(connection, folder, chunk, at, preflight, history)
                 chunk = []
                 if len(results) == _CHUNK:  # the first chunk is in: the next ones look up
                     ensure_statistics(connection, entries)  # their ids among many rows
-        results += _import_chunk(connection, folder, chunk, at, preflight)
+        results += _import_chunk(connection, folder, chunk, at, preflight, history)
     before_commit()
     if repeated:
         raise MalformedDocument(repeated)
@@ -184,13 +184,16 @@ def _store_new_entries(
     new_rows: Sequence[tuple[Any, ...]],
     contents: Sequence[str],
     at: datetime,
+    history: History,
 ) -> None:
     """The new entries (rows of NEW_ENTRY_COLUMNS, times as given), their first revision
     (`contents`, in the same order) and their import in the history."""
     if not new_rows:
         return
-    insert_entries = BulkInsert(connection, entries, NEW_ENTRY_COLUMNS)
-    insert_entries.insert(insert_entries.converted(new_rows))
+    # Every new entry starts its history with the same item: the import's event, revision 1.
+    item = history.shared_item(None, Status.TO_VERIFY, 1, "imported")
+    insert_entries = BulkInsert(connection, entries, (*NEW_ENTRY_COLUMNS, "history"))
+    insert_entries.insert(insert_entries.converted([(*row, item) for row in new_rows]))
     insert_revisions = BulkInsert(connection, revisions, REVISION_COLUMNS)
     created_at = insert_revisions.converter("created_at")(at)
     insert_revisions.insert(
@@ -198,13 +201,6 @@ def _store_new_entries(
             (folder, row[1], 1, content, created_at)
             for row, content in zip(new_rows, contents, strict=True)
         ]
-    )
-    record_history(
-        connection,
-        folder,
-        [Change(row[1], 1, None, Status.TO_VERIFY, "imported") for row in new_rows],
-        ACTOR,
-        at,
     )
 
 
@@ -214,6 +210,7 @@ def _import_chunk(
     chunk: Sequence[Entry],
     at: datetime,
     preflight: Preflight | None,
+    history: History,
 ) -> list[ImportOutcome]:
     if not chunk:
         return []
@@ -224,7 +221,7 @@ def _import_chunk(
     new_revisions: list[NewRevision] = []
     to_verify = Status.TO_VERIFY.value
     for entry in chunk:
-        entry_print = fingerprint(entry)
+        entry_print, content = fingerprint_and_content(entry)
         current = known.get(entry.id)
         if current is None:
             predicted = prediction_values(preflight, entry)
@@ -241,7 +238,7 @@ def _import_chunk(
                     predicted["predicted_against"],
                 )
             )
-            new_contents.append(content_of(entry))
+            new_contents.append(content)
             outcomes.append(ImportOutcome(entry.id, NEW, Status.TO_VERIFY, 1))
         elif current.fingerprint == entry_print:
             outcomes.append(ImportOutcome(entry.id, UNCHANGED, current.status, current.revision))
@@ -252,7 +249,7 @@ def _import_chunk(
                     entry.id,
                     current.status,
                     revision,
-                    content_of(entry),
+                    content,
                     entry_print,
                     prediction_values(preflight, entry),
                 )
@@ -260,13 +257,12 @@ def _import_chunk(
             outcomes.append(ImportOutcome(entry.id, UPDATED, Status.TO_VERIFY, revision))
         else:
             outcomes.append(ImportOutcome(entry.id, LEFT_AS_IS, current.status, current.revision))
-    _store_new_entries(connection, folder, new_rows, new_contents, at)
+    _store_new_entries(connection, folder, new_rows, new_contents, at, history)
     revise(
         connection,
         folder,
         new_revisions,
-        actor=ACTOR,
-        at=at,
+        history=history,
         note="imported again with other content",
     )
     return outcomes

@@ -41,7 +41,7 @@ from ledgerbridge.workspace.tables import (
     revisions,
     with_content,
 )
-from ledgerbridge.workspace.transitions import ID_CHUNK, Change, apply_action, record_history
+from ledgerbridge.workspace.transitions import ID_CHUNK, Change, History, apply_action
 
 # A sync that died frees its client at once when it ran on this host (its process is
 # gone), and after this elsewhere.
@@ -460,7 +460,8 @@ def _apply_results(
     current = _synchronizing(connection, folder, sorted({answer.batch_id for answer in answers}))
     posted: list[tuple[str, int | None, str | None]] = []
     failed: list[tuple[str, int, str | None, str | None, str, str]] = []
-    changes: list[Change] = []
+    posted_changes: list[Change] = []
+    failed_changes: list[Change] = []
     ignored = 0
     for answer in answers:
         entry_id, revision = parse_entry_key(answer.key, folder)
@@ -478,7 +479,7 @@ def _apply_results(
             note = f"posted as entry {number} of fiscal year {result.get('fiscal_year')}"
             if result.get("replay"):
                 note += " (the ledger had it already: replay)"
-            changes.append(
+            posted_changes.append(
                 Change(entry_id, revision, Status.SYNCHRONIZING, Status.SYNCHRONIZED, note)
             )
         else:
@@ -492,7 +493,7 @@ def _apply_results(
                     answer.batch_id,
                 )
             )
-            changes.append(
+            failed_changes.append(
                 Change(
                     entry_id,
                     revision,
@@ -502,15 +503,19 @@ def _apply_results(
                 )
             )
     synchronized, sync_failed = Status.SYNCHRONIZED.value, Status.SYNC_FAILED.value
+    history = History(connection, folder, "ledger", now)
+    posted_items = history.items(posted_changes)
+    failed_items = history.items(failed_changes)
     update_rows(
         connection,
         entries,
         ("status", "entry_number", "fiscal_year", "code", "message", "findings", "updated_at"),
         ("client", "entry_id"),
         [
-            (synchronized, number, year, None, None, None, now, folder, entry_id)
-            for entry_id, number, year in posted
+            (synchronized, number, year, None, None, None, now, item, folder, entry_id)
+            for (entry_id, number, year), item in zip(posted, posted_items, strict=True)
         ],
+        appended=("history",),
     )
     update_rows(
         connection,
@@ -518,9 +523,12 @@ def _apply_results(
         ("status", "code", "message", "findings", "updated_at"),
         ("client", "entry_id"),
         [
-            (sync_failed, code, message, findings, now, folder, entry_id)
-            for entry_id, _, code, message, findings, _ in failed
+            (sync_failed, code, message, findings, now, item, folder, entry_id)
+            for (entry_id, _, code, message, findings, _), item in zip(
+                failed, failed_items, strict=True
+            )
         ],
+        appended=("history",),
     )
     insert_rows(
         connection,
@@ -531,7 +539,6 @@ def _apply_results(
             for entry_id, revision, code, message, _, batch_id in failed
         ],
     )
-    record_history(connection, folder, changes, "ledger", now)
     return ResultsReport(
         folder,
         synchronized=len(posted),

@@ -1,4 +1,4 @@
-"""The workspace's tables (SQLAlchemy Core), as migration 0003_workspace creates them."""
+"""The workspace's tables (SQLAlchemy Core), as the migrations make them."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ entries = sa.Table(
     # mirrored setup it was made against (null: never predicted), so a new mirror makes it stale.
     sa.Column("predicted", sa.Text, nullable=True),
     sa.Column("predicted_against", sa.String(64), nullable=True),
+    # The entry's history, across its revisions, oldest first: one item per event of
+    # `history_events`, each `[event id, revision, message or null],` (see
+    # transitions.history_item). A status change appends its item in the statement that
+    # changes the status, so keeping the history costs no row of its own.
+    sa.Column("history", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_ws_entries_status", "client", "status"),
 )
 
@@ -72,19 +77,20 @@ with_content = entries.join(
     ),
 )
 
-history = sa.Table(
-    "ws_history",
+# One row per status change of a command, shared by every entry it moved from one status to
+# another: a verify of 1,000 entries is one event, not 1,000 rows. Each entry lists its own
+# events in `entries.c.history` (migration 0011).
+history_events = sa.Table(
+    "ws_history_events",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("client", sa.String, nullable=False),
-    sa.Column("entry_id", sa.String, nullable=False),
-    sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("at", Moment, nullable=False),
     sa.Column("actor", sa.String, nullable=False),  # accountant | import | sync | ledger | nightly
     sa.Column("from_status", sa.String, nullable=True),  # null on import
     sa.Column("to_status", sa.String, nullable=False),
+    # Null when each entry has a message of its own (in its history item).
     sa.Column("message", sa.Text, nullable=True),
-    sa.Index("ix_ws_history_entry", "client", "entry_id"),
 )
 
 rejections = sa.Table(

@@ -11,20 +11,9 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ledgerbridge.bulk import BulkInsert, ensure_statistics, update_where_in
+from ledgerbridge.bulk import ensure_statistics, update_where_in
 from ledgerbridge.domain.lifecycle import Action, Status, next_status
-from ledgerbridge.workspace.tables import entries, history, revisions
-
-HISTORY_COLUMNS = (
-    "client",
-    "entry_id",
-    "revision",
-    "at",
-    "actor",
-    "from_status",
-    "to_status",
-    "message",
-)
+from ledgerbridge.workspace.tables import entries, history_events, revisions
 
 
 class Change(msgspec.Struct, frozen=True, gc=False):
@@ -49,30 +38,74 @@ class Change(msgspec.Struct, frozen=True, gc=False):
         }
 
 
-def record_history(
-    connection: Connection, client: str, changes: Sequence[Change], actor: str, at: datetime
-) -> None:
-    """One history line per change, all at `at` by `actor` (the time converted once)."""
-    if not changes:
-        return
-    statement = BulkInsert(connection, history, HISTORY_COLUMNS)
-    stored_at = statement.converter("at")(at)
-    stored = STORED_STATUS
-    statement.insert(
-        [
-            (
-                client,
-                change.entry_id,
-                change.revision,
-                stored_at,
-                actor,
-                stored[change.from_status],
-                stored[change.to_status],
-                change.message,
+class History:
+    """The history of one command's changes: by one actor, at one moment.
+
+    Each distinct move (from, to) is one event of `history_events`, shared by every entry
+    it moved; its message is the changes' own when they all say the same, or each entry's
+    own in its item. Each change gets the item its entry's `history` column appends.
+    """
+
+    def __init__(self, connection: Connection, client: str, actor: str, at: datetime) -> None:
+        self._connection = connection
+        self._client = client
+        self._actor = actor
+        self.at = at
+        self._events: dict[tuple[Status | None, Status, str | None], int] = {}
+
+    def items(self, changes: Sequence[Change]) -> list[str]:
+        """The history item of each change, in the order given, its event recorded."""
+        moves: dict[tuple[Status | None, Status], set[str | None]] = {}
+        for change in changes:
+            moves.setdefault((change.from_status, change.to_status), set()).add(change.message)
+        events: dict[tuple[Status | None, Status], tuple[int, bool]] = {}
+        for (from_status, to_status), messages in moves.items():
+            shared = len(messages) == 1
+            message = next(iter(messages)) if shared else None
+            events[from_status, to_status] = (self._event(from_status, to_status, message), shared)
+        items = []
+        for change in changes:
+            event, shared = events[change.from_status, change.to_status]
+            items.append(history_item(event, change.revision, None if shared else change.message))
+        return items
+
+    def shared_item(
+        self, from_status: Status | None, to_status: Status, revision: int, message: str | None
+    ) -> str:
+        """The item of a move that entries at the same revision share, message and all."""
+        return history_item(self._event(from_status, to_status, message), revision, None)
+
+    def _event(self, from_status: Status | None, to_status: Status, message: str | None) -> int:
+        key = (from_status, to_status, message)
+        if key not in self._events:
+            inserted = self._connection.execute(
+                history_events.insert().values(
+                    client=self._client,
+                    at=self.at,
+                    actor=self._actor,
+                    from_status=STORED_STATUS[from_status],
+                    to_status=STORED_STATUS[to_status],
+                    message=message,
+                )
             )
-            for change in changes
-        ]
-    )
+            assert inserted.inserted_primary_key is not None  # a single-row insert
+            self._events[key] = int(inserted.inserted_primary_key[0])
+        return self._events[key]
+
+
+def history_item(event: int, revision: int, message: str | None) -> str:
+    """An item of an entry's `history` column: `[event id, revision, message or null],`."""
+    said = "null" if message is None else _JSON.encode(message).decode()
+    return f"[{event},{revision},{said}],"
+
+
+def history_of(column: str) -> list[tuple[int, int, str | None]]:
+    """The items of an entry's `history` column: event id, revision, the entry's own message."""
+    return _HISTORY.decode(f"[{column.removesuffix(',')}]")
+
+
+_JSON = msgspec.json.Encoder()
+_HISTORY = msgspec.json.Decoder(list[tuple[int, int, str | None]])
 
 
 ID_CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
@@ -143,11 +176,13 @@ def apply_action(
         )
         for entry_id, (status, revision) in states.items()
     ]
-    by_target: dict[Status, list[str]] = {}
-    for change in changes:
-        by_target.setdefault(change.to_status, []).append(change.entry_id)
+    # Entries moved to the same status, at the same revision, append the same item.
+    by_item: dict[tuple[Status, str], list[str]] = {}
+    items = History(connection, client, actor, at).items(changes)
+    for change, item in zip(changes, items, strict=True):
+        by_item.setdefault((change.to_status, item), []).append(change.entry_id)
     extra = dict(values or {})
-    for target, ids in by_target.items():
+    for (target, item), ids in by_item.items():
         update_where_in(
             connection,
             entries,
@@ -156,8 +191,8 @@ def apply_action(
             "entry_id",
             ids,
             chunk=ID_CHUNK,
+            appended={"history": item},
         )
-    record_history(connection, client, changes, actor, at)
     return changes
 
 
@@ -179,11 +214,11 @@ def revise(
     client: str,
     new_revisions: Sequence[NewRevision],
     *,
-    actor: str,
-    at: datetime,
+    history: History,
     note: str,
 ) -> list[Change]:
-    """Store new revisions and move their entries back to to_verify, all or none.
+    """Store new revisions and move their entries back to to_verify, all or none, at the
+    time of `history`, which records their moves.
 
     An edit is a transition of the lifecycle like any other: an entry that cannot be
     edited (synchronizing, synchronized, excluded) refuses the whole command. The
@@ -210,10 +245,11 @@ def revise(
             revision=sa.bindparam("k_revision"),
             status=Status.TO_VERIFY.value,
             fingerprint=sa.bindparam("k_fingerprint"),
-            updated_at=at,
+            updated_at=history.at,
             code=None,
             message=None,
             findings=None,
+            history=entries.c.history + sa.bindparam("k_history"),
             **{name: sa.bindparam(f"k_{name}") for name in extra},
         ),
         [
@@ -221,9 +257,10 @@ def revise(
                 "k_id": item.entry_id,
                 "k_revision": item.revision,
                 "k_fingerprint": item.fingerprint,
+                "k_history": appended,
                 **{f"k_{name}": (item.values or {})[name] for name in extra},
             }
-            for item in new_revisions
+            for item, appended in zip(new_revisions, history.items(changes), strict=True)
         ],
     )
     connection.execute(
@@ -234,10 +271,9 @@ def revise(
                 "entry_id": item.entry_id,
                 "revision": item.revision,
                 "content": item.content,
-                "created_at": at,
+                "created_at": history.at,
             }
             for item in new_revisions
         ],
     )
-    record_history(connection, client, changes, actor, at)
     return changes
