@@ -1,4 +1,4 @@
-"""Bulk writes for the large ones (a posting, an import, its history, a batch's results), and
+"""Bulk writes for the large ones (a posting, an import, the results applied to entries), and
 reads of many rows that share a few values.
 
 SQLAlchemy's executemany with dicts costs about as much per row as the write itself, and

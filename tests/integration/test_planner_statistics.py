@@ -13,15 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from ledgerbridge.db import Database
-from ledgerbridge.domain.clock import FixedClock
-from ledgerbridge.ledger import Ledger
-from ledgerbridge.relay import Relay
-from ledgerbridge.relay.tables import results
 from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.tables import entries
 from ledgerbridge.workspace.transitions import ID_CHUNK
-from tests.integration.ledger_samples import purchase
-from tests.integration.relay_samples import NOW, entries_batch
 from tests.integration.workspace_samples import invoice, new_workspace, parsed
 
 MANY = 2 * ID_CHUNK + 100  # more keys than one list holds, and more than one import chunk
@@ -114,24 +108,3 @@ def test_a_long_verify_analyzes_a_table_left_without_statistics(
 
     postgresql = database.engine.dialect.name == "postgresql"
     assert analyzed == (["ws_entries"] if postgresql else [])
-
-
-def test_acknowledging_many_results_analyzes_the_results_table(
-    database: Database, acme: Ledger
-) -> None:
-    relay = Relay(database, FixedClock(NOW))
-    relay.authenticate_administrator()
-    relay.activate_connector("ACME", accept=True)
-    relay.deposit(entries_batch("b-1", *(purchase(f"e{number}") for number in range(MANY))))
-    relay.open_folder("ACME", acme)
-    collected = relay.collect_results("ACME")
-
-    with analyzes(database) as analyzed:
-        acknowledged = relay.acknowledge([result.result_id for result in collected], folder="ACME")
-
-    assert acknowledged == MANY
-    if database.engine.dialect.name == "postgresql":
-        assert analyzed == ["relay_results"]
-        assert estimated_rows(database, results) >= MANY
-    else:
-        assert analyzed == []

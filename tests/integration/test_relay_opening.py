@@ -278,7 +278,8 @@ def test_opening_a_folder_the_ledger_has_not_is_refused(linked: Relay, acme: Led
 def test_collected_results_stay_until_acknowledged_and_acknowledging_twice_is_harmless(
     linked: Relay, acme: Ledger
 ) -> None:
-    linked.deposit(entries_batch("b-1", purchase("a"), sale("b")))
+    linked.deposit(entries_batch("b-1", purchase("a")))
+    linked.deposit(entries_batch("b-2", sale("b")))
     linked.open_folder("ACME", acme)
     first, second = linked.collect_results("ACME")
 

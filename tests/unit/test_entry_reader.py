@@ -15,11 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledgerbridge.domain import entries
 from ledgerbridge.domain.entries import (
     Entry,
     decode_entry,
     entry_document,
     entry_json,
+    is_plain_entry,
     parse_entry,
 )
 from ledgerbridge.domain.malformed import MalformedDocument
@@ -117,3 +119,70 @@ def test_an_amount_the_fast_reader_refuses_is_explained_by_path(written: str) ->
         decode_entry(f'{{"id": "a", "lines": [{{"credit": {written}}}]}}', 4)
 
     assert [problem.path for problem in refused.value.problems] == ["entries[4].lines[0].credit"]
+
+
+# Amounts in cents as senders write them, and near misses of that form.
+_cents = st.one_of(
+    _amount,
+    st.integers(0, 10**16).map(lambda cents: f"{cents // 100}.{cents % 100:02d}"),
+    st.sampled_from(["0.00", "007.50", "1.00\n", " 1.00", "1.0", "1.000", "１.00", "-0.00"]),
+)
+_plain_line = st.fixed_dictionaries(
+    {},
+    optional={
+        "account": _text,
+        "label": _text,
+        "debit": _cents,
+        "credit": _cents,
+        "analytics": st.lists(
+            st.fixed_dictionaries({}, optional={"axis": _text, "amount": _cents}), max_size=2
+        ),
+    },
+)
+_plain_entry = st.fixed_dictionaries(
+    {"id": st.one_of(st.text(min_size=1, max_size=5), st.just(""))},
+    optional={"date": _date, "label": _text, "lines": st.lists(_plain_line, max_size=3)},
+)
+
+
+@settings(max_examples=400)
+@given(_plain_entry)
+def test_an_entry_told_plain_always_reads(document: dict[str, object]) -> None:
+    text = json.dumps(document)
+
+    if is_plain_entry(text):
+        decode_entry(text, 0)
+
+
+def test_usual_entries_are_told_plain_and_the_rest_left_to_the_reader() -> None:
+    usual = {"id": "a", "date": "2026-03-15", "lines": [{"account": "606100", "debit": "120.50"}]}
+
+    assert is_plain_entry(json.dumps(usual))
+    assert is_plain_entry(entry_json(decode_entry(json.dumps(usual))))
+    for debit in (120.5, "120.5", "-1.00", "1.00\n", None):
+        unusual = {**usual, "lines": [{"account": "606100", "debit": debit}]}
+        assert is_plain_entry(json.dumps(unusual)) is (debit is None)
+    assert not is_plain_entry('{"id": "a", "label": "\\ud800"}')  # not strict JSON
+    assert not is_plain_entry('{"id": "a", "memo": "x"}')
+
+
+def _shape(info: msgspec.inspect.Type) -> object:
+    """A type as the plain shape must have it, an amount whatever it is written as."""
+    if isinstance(info, msgspec.inspect.StructType):
+        fields = tuple((f.name, f.required, f.default, _shape(f.type)) for f in info.fields)
+        return fields, info.forbid_unknown_fields
+    if isinstance(info, msgspec.inspect.UnionType):
+        return tuple(_shape(member) for member in info.types)
+    if isinstance(info, msgspec.inspect.ListType):
+        return "list", _shape(info.item_type)
+    if isinstance(info, msgspec.inspect.DecimalType):
+        return "amount"
+    if isinstance(info, msgspec.inspect.StrType) and info.pattern is not None:
+        return "amount"
+    return info
+
+
+def test_the_plain_shape_is_the_entry_s_field_for_field() -> None:
+    plain = msgspec.inspect.type_info(entries._PlainEntry)
+
+    assert _shape(plain) == _shape(msgspec.inspect.type_info(Entry))

@@ -51,6 +51,9 @@ class IncomingResult(msgspec.Struct, frozen=True):
     An entry's answer has its idempotency key as `key` and `item` None; reference data
     (initial connection) has `item` (`third party FEDF`), `key` like `third_party:FEDF`,
     is `expected` when the ledger already had the item: never a failure of an entry.
+    `result_id` is what `acknowledge` takes back; answers may share one (the relay
+    acknowledges them by chunks), so the workspace acknowledges what it collected only once
+    it has applied all of it.
     """
 
     result_id: int

@@ -53,7 +53,8 @@ class StoredItem(NamedTuple):
     position: int
     key: str
     kind: str  # entry | account | third_party
-    content: str  # JSON
+    # The §4.2 entry or §4.1 item: its JSON itself, or its JSON text (see relay/chunks.py).
+    content: msgspec.Raw | str
 
 
 class Answer(NamedTuple):
@@ -62,7 +63,7 @@ class Answer(NamedTuple):
     position: int
     key: str
     item: str | None
-    result: str  # the §4.3 result, as JSON
+    result: msgspec.Raw  # the §4.3 result, as JSON
     expected: bool
 
 
@@ -84,15 +85,17 @@ class LedgerOutOfStep(RuntimeError):
 
 
 def _document(item: StoredItem) -> Any:
+    content = item.content
+    text = content if isinstance(content, str) else bytes(content)
     # Amounts never pass through a float, even one written as a JSON number.
-    return json.loads(item.content, parse_float=Decimal)
+    return json.loads(text, parse_float=Decimal)
 
 
 _ENCODER = msgspec.json.Encoder()
 
 
-def _json(value: dict[str, Any]) -> str:
-    return _ENCODER.encode(value).decode()
+def _json(value: dict[str, Any]) -> msgspec.Raw:
+    return msgspec.Raw(_ENCODER.encode(value))
 
 
 def inject_entries(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -18,22 +18,15 @@ from ledgerbridge.bulk import BulkInsert, chunked
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
 from ledgerbridge.processes import holder_is_gone, holder_name
+from ledgerbridge.relay.chunks import answers_json, item_keys_from_json, items_from_json
 from ledgerbridge.relay.injection import (
-    Answer,
     Injection,
     InjectionLedger,
     StoredItem,
     inject_entries,
     inject_reference,
 )
-from ledgerbridge.relay.tables import (
-    INJECTED,
-    WAITING,
-    WRITE_CHUNK,
-    batch_items,
-    batches,
-    results,
-)
+from ledgerbridge.relay.tables import INJECTED, WAITING, batches, item_chunks, result_chunks
 from ledgerbridge.relay.values import ENTRIES, BatchKind, OpeningReport
 
 # How long an opening's claim on a batch holds against openings on other hosts; on the
@@ -54,7 +47,7 @@ class Openings:
     def __init__(self, database: Database, clock: Clock, chunk_size: int) -> None:
         self._database = database
         self._clock = clock
-        self._chunk_size = chunk_size
+        self._chunk_size = chunk_size  # answers per chunk stored
 
     def inject_waiting(
         self, folder: str, ledger: InjectionLedger, progress: Progress | None, *, forked: bool
@@ -153,40 +146,46 @@ class Openings:
             return int(noted.rowcount)
 
     def _read_items(self, batch_pk: int, size: int) -> Iterator[StoredItem]:
-        """The batch's items, in order, by ranges of positions."""
-        columns = (batch_items.c.position, batch_items.c.key, batch_items.c.kind)
-        rows = self._read_ranges(batch_pk, size, (*columns, batch_items.c.content))
-        return map(StoredItem._make, rows)
+        """The batch's items, in order, a chunk at a time."""
+        for chunk in self._read_chunks(batch_pk):
+            items = items_from_json(chunk)
+            yield from items
+            if items[-1].position == size - 1:
+                return  # its last item (positions run from 0): no chunk follows
 
     def _read_item_keys(self, batch_pk: int, size: int) -> Iterator[tuple[int, str]]:
-        """The position and key of each of the batch's items, in order, by ranges."""
-        return self._read_ranges(batch_pk, size, (batch_items.c.position, batch_items.c.key))
+        """The position and key of each of the batch's items, in order, a chunk at a time."""
+        for chunk in self._read_chunks(batch_pk):
+            keys = item_keys_from_json(chunk)
+            yield from keys
+            if keys[-1][0] == size - 1:
+                return
 
-    def _read_ranges(
-        self, batch_pk: int, size: int, columns: tuple[sa.ColumnElement[Any], ...]
-    ) -> Iterator[Any]:
-        """The batch's items by ranges of positions, each range in a short read.
+    def _read_chunks(self, batch_pk: int) -> Iterator[str]:
+        """The batch's chunks of items, in order, each in a short read.
 
         No read stays open while the ledger posts, so SQLite's writer is never held up
-        and a batch of any size is never read whole.
+        and a batch of any size is never read whole. A chunk is found by the position of
+        its first item, whatever the size of the chunks the batch was deposited in.
         """
         query = (
-            sa.select(*columns)
+            # `.c["items"]`: `.c.items` is the column collection's own method.
+            sa.select(item_chunks.c.first_position, item_chunks.c["items"])
             .where(
-                batch_items.c.batch == batch_pk,
-                batch_items.c.position >= sa.bindparam("start"),
-                batch_items.c.position < sa.bindparam("stop"),
+                item_chunks.c.batch == batch_pk,
+                item_chunks.c.first_position > sa.bindparam("after"),
             )
-            .order_by(batch_items.c.position)
+            .order_by(item_chunks.c.first_position)
+            .limit(1)
         )
-        for start in range(0, size, self._chunk_size):
+        after = -1
+        while True:
             with self._database.transaction(write=False) as connection:
-                rows = (
-                    connection.execute(query, {"start": start, "stop": start + self._chunk_size})
-                    .tuples()
-                    .all()
-                )
-            yield from rows
+                row = connection.execute(query, {"after": after}).first()
+            if row is None:
+                return
+            after, items = row
+            yield items
 
     def _store_injection(
         self, batch_pk: int, folder: str, injection: Injection, claim: str
@@ -214,17 +213,18 @@ class Openings:
             if marked.rowcount != 1:
                 return False
             statement = BulkInsert(
-                connection, results, ("batch", "folder", "created_at", *Answer._fields)
+                connection,
+                result_chunks,
+                ("batch", "first_position", "folder", "answers", "created_at"),
             )
             created_at = statement.converter("created_at")(now)
-            flag = statement.converter("expected")
-            for chunk in chunked(injection.answers, WRITE_CHUNK):
-                statement.insert(
-                    [
-                        (batch_pk, folder, created_at, position, key, item, result, flag(expected))
-                        for position, key, item, result, expected in chunk
-                    ]
-                )
+            # In the batch's order: the chunks' ids are the order the workspace reads them in.
+            statement.insert(
+                [
+                    (batch_pk, chunk[0].position, folder, answers_json(chunk), created_at)
+                    for chunk in chunked(injection.answers, self._chunk_size)
+                ]
+            )
         return True
 
 

@@ -25,7 +25,7 @@ from ledgerbridge import collector
 from ledgerbridge.bulk import BulkInsert, chunked, raw, read_converter, update_where_in
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import DEFAULT_TIMEZONE, Clock, system_clock
-from ledgerbridge.domain.entries import decode_entry
+from ledgerbridge.domain.entries import decode_entry, is_plain_entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.setup import (
     Account,
@@ -34,6 +34,7 @@ from ledgerbridge.domain.setup import (
     read_value,
     setup_from_json,
 )
+from ledgerbridge.relay.chunks import answers_from_json, embedded, items_json
 from ledgerbridge.relay.errors import (
     BatchIdTaken,
     CertificateExpired,
@@ -44,15 +45,15 @@ from ledgerbridge.relay.errors import (
 from ledgerbridge.relay.injection import InjectionLedger, StoredItem
 from ledgerbridge.relay.opening import Openings, Progress
 from ledgerbridge.relay.tables import (
+    CHUNK_ITEMS,
     CREDENTIAL_ROW,
     WAITING,
-    WRITE_CHUNK,
-    batch_items,
     batches,
     connectors,
     credential,
+    item_chunks,
     publications,
-    results,
+    result_chunks,
 )
 from ledgerbridge.relay.values import (
     CERTIFICATE_LAPSED,
@@ -72,7 +73,6 @@ from ledgerbridge.relay.values import (
 # ledger's country.
 LEDGER_TIMEZONE = ZoneInfo(DEFAULT_TIMEZONE)
 ID_CHUNK = 500  # ids per IN (...) list
-_RESULT = msgspec.json.Decoder()  # a §4.3 result as stored
 
 
 def _json_default(value: object) -> object:
@@ -103,12 +103,14 @@ class Relay:
     """Batches in transit per folder, the ledger's answers, connectors and the credential."""
 
     def __init__(
-        self, database: Database, clock: Clock = system_clock, *, chunk_size: int = 2000
+        self, database: Database, clock: Clock = system_clock, *, chunk_size: int = CHUNK_ITEMS
     ) -> None:
+        """`chunk_size`: items of a batch, and answers, kept per chunk (see relay/tables.py)."""
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
         self._database = database
         self._clock = clock
+        self._chunk_size = chunk_size
         self._openings = Openings(database, clock, chunk_size)
 
     # -- deposits ----------------------------------------------------------------------
@@ -138,9 +140,11 @@ class Relay:
                 )
                 assert inserted.inserted_primary_key is not None  # a single-row insert
                 batch_pk = inserted.inserted_primary_key[0]
-                statement = BulkInsert(connection, batch_items, ("batch", *StoredItem._fields))
-                for chunk in chunked(items, WRITE_CHUNK):
-                    statement.insert([(batch_pk, *item) for item in chunk])
+                statement = BulkInsert(
+                    connection, item_chunks, ("batch", "first_position", "items")
+                )
+                for chunk in chunked(items, self._chunk_size):
+                    statement.insert([(batch_pk, chunk[0].position, items_json(chunk))])
         except IntegrityError:
             # The same batch deposited at the same moment by another process.
             known = self._receipt(batch.batch_id)
@@ -304,47 +308,53 @@ class Relay:
 
     # -- results on their way back -----------------------------------------------------
 
-    def collect_results(self, folder: str, *, limit: int | None = None) -> list[RelayResult]:
-        """The folder's results not yet acknowledged, oldest first."""
+    def collect_results(self, folder: str) -> list[RelayResult]:
+        """The folder's results not yet acknowledged, oldest first.
+
+        Results come by chunks, each result under the id of its chunk, shared with the
+        others of the chunk: acknowledging it acknowledges the chunk.
+        """
         query = (
             sa.select(
-                results.c.id,
+                result_chunks.c.id,
                 batches.c.batch_id,
-                results.c.position,
-                results.c.key,
-                results.c.result,
-                results.c.expected,
-                # A batch's results share their time: each distinct one converted once.
-                raw(results.c.created_at),
-                results.c.item,
+                result_chunks.c.answers,
+                # A batch's chunks share their time: each distinct one converted once.
+                raw(result_chunks.c.created_at),
             )
-            .join(batches, results.c.batch == batches.c.id)
-            .where(results.c.folder == folder, results.c.delivered_at.is_(None))
-            .order_by(results.c.id)
+            .join(batches, result_chunks.c.batch == batches.c.id)
+            .where(result_chunks.c.folder == folder, result_chunks.c.delivered_at.is_(None))
+            .order_by(result_chunks.c.id)
         )
-        if limit is not None:
-            query = query.limit(limit)
         with self._database.transaction(write=False) as connection:
             rows = connection.execute(query).tuples().all()
-            moment = read_converter(connection, results.c.created_at)
-        decode = _RESULT.decode
-        return [
-            RelayResult(
-                result_id=result_id,
-                batch_id=batch_id,
-                folder=folder,
-                position=position,
-                key=key,
-                result=decode(result),
-                expected=bool(expected),
-                created_at=moment(created_at),
-                item=item,
+            moment = read_converter(connection, result_chunks.c.created_at)
+        collected: list[RelayResult] = []
+        for chunk_id, batch_id, answers, created_at in rows:
+            at = moment(created_at)
+            collected.extend(
+                RelayResult(
+                    result_id=chunk_id,
+                    batch_id=batch_id,
+                    folder=folder,
+                    position=position,
+                    key=key,
+                    result=result,
+                    expected=expected,
+                    created_at=at,
+                    item=item,
+                )
+                for position, key, item, result, expected in answers_from_json(answers)
             )
-            for result_id, batch_id, position, key, result, expected, created_at, item in rows
-        ]
+        return collected
 
     def acknowledge(self, result_ids: Iterable[int], *, folder: str | None = None) -> int:
-        """Mark results delivered (again is a no-op); how many were newly marked."""
+        """Mark the chunks of these results delivered (again is a no-op); how many chunks
+        were newly marked.
+
+        The workspace acknowledges what it collected, whole chunks, once it has applied
+        every result of them.
+        """
         now = self._clock()
         undelivered: dict[str, Any] = {"delivered_at": None}
         if folder is not None:
@@ -352,7 +362,7 @@ class Relay:
         with self._database.transaction() as connection:
             return update_where_in(
                 connection,
-                results,
+                result_chunks,
                 {"delivered_at": now},
                 undelivered,
                 "id",
@@ -418,12 +428,18 @@ def _stored_items(batch: OutgoingBatch) -> list[StoredItem]:
     items: list[StoredItem] = []
     if batch.kind == ENTRIES:
         for position, outgoing in enumerate(batch.entries):
+            content = outgoing.content
+            # Nearly every entry is written plainly, and known good at once; any other
+            # is read as the injection will read it, and refused if that fails.
+            if is_plain_entry(content):
+                items.append(StoredItem(position, outgoing.key, "entry", msgspec.Raw(content)))
+                continue
             try:
-                decode_entry(outgoing.content, position)
+                decode_entry(content, position)
             except MalformedDocument as malformed:
                 problems.extend(malformed.problems)
                 continue
-            items.append(StoredItem(position, outgoing.key, "entry", outgoing.content))
+            items.append(StoredItem(position, outgoing.key, "entry", embedded(content)))
     else:
         for position, reference in enumerate(batch.reference):
             kind = Account if reference.kind == "account" else ThirdParty
@@ -432,9 +448,8 @@ def _stored_items(batch: OutgoingBatch) -> list[StoredItem]:
             except MalformedDocument as malformed:
                 problems.extend(malformed.problems)
                 continue
-            items.append(
-                StoredItem(position, reference.key, reference.kind, _dumps(reference.document))
-            )
+            document = embedded(_dumps(reference.document))
+            items.append(StoredItem(position, reference.key, reference.kind, document))
     if problems:
         raise MalformedDocument(problems, source=f"batch {batch.batch_id} of folder {batch.folder}")
     return items

@@ -1,7 +1,9 @@
-"""The relay's tables (SQLAlchemy Core), as migration 0002_relay creates them.
+"""The relay's tables (SQLAlchemy Core), as the migrations make them (0002_relay, 0012).
 
 Batches and their items are rows, so a batch survives a restart until it is injected;
-results stay until the workspace has taken them.
+results stay until the workspace has taken them. Items and answers are kept by chunks, one
+row per CHUNK_ITEMS of them: a batch of 100,000 entries is a hundred rows to write, read and
+acknowledge, not 100,000 (see relay/chunks.py for what a chunk holds).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ ResultKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 WAITING = "waiting"
 INJECTED = "injected"
-WRITE_CHUNK = 5000  # rows per executemany (or COPY) into these tables
+# Items of a batch per chunk, and answers per chunk: a chunk is read, decoded and written as
+# one value, so it also bounds what an opening holds of a batch at a time.
+CHUNK_ITEMS = 1000
 
 
 batches = sa.Table(
@@ -44,35 +48,37 @@ batches = sa.Table(
     sa.Index("ix_relay_batches_folder_state", "folder", "state", "id"),
 )
 
-batch_items = sa.Table(
-    "relay_batch_items",
+item_chunks = sa.Table(
+    "relay_item_chunks",
     metadata,
     sa.Column("batch", sa.Integer, sa.ForeignKey("relay_batches.id"), primary_key=True),
-    # 0, 1, 2...: injection reads a batch by ranges of positions.
-    sa.Column("position", sa.Integer, primary_key=True),
-    # An entry's idempotency key, or `account:401000` / `third_party:FEDF` for reference data.
-    sa.Column("key", sa.String, nullable=False),
-    sa.Column("kind", sa.String, nullable=False),  # entry | account | third_party
-    sa.Column("content", sa.Text, nullable=False),  # the §4.2 entry or §4.1 item, as JSON
+    # The position of its first item (0, CHUNK_ITEMS, ...): the opening reads a batch chunk
+    # after chunk, in this order.
+    sa.Column("first_position", sa.Integer, primary_key=True),
+    # `[[position, key, kind, content], ...]`: the key is an entry's idempotency key, or
+    # `account:401000` / `third_party:FEDF` for reference data; kind is entry | account |
+    # third_party; the content is the §4.2 entry or §4.1 item itself, as JSON.
+    sa.Column("items", sa.Text, nullable=False),
 )
 
-results = sa.Table(
-    "relay_results",
+result_chunks = sa.Table(
+    "relay_result_chunks",
     metadata,
+    # Delivery order; every answer of the chunk goes, and is acknowledged, under this id.
     sa.Column("id", ResultKey, primary_key=True, autoincrement=True),
     sa.Column("batch", sa.Integer, sa.ForeignKey("relay_batches.id"), nullable=False),
-    sa.Column("position", sa.Integer, nullable=False),
+    # The position of the first item it answers.
+    sa.Column("first_position", sa.Integer, nullable=False),
     sa.Column("folder", sa.String, nullable=False),
-    sa.Column("key", sa.String, nullable=False),
-    sa.Column("item", sa.String, nullable=True),  # reference data: `third party FEDF`
-    sa.Column("result", sa.Text, nullable=False),  # the §4.3 result, as JSON
-    sa.Column("expected", sa.Boolean, nullable=False),
+    # `[[position, key, item, result, expected], ...]`, in the batch's order: `item` names
+    # reference data (`third party FEDF`), `result` is the §4.3 result itself, as JSON.
+    sa.Column("answers", sa.Text, nullable=False),
     sa.Column("created_at", Moment, nullable=False),
     sa.Column("delivered_at", Moment, nullable=True),
     # One answer per item: a batch is marked injected once, with its results.
-    sa.UniqueConstraint("batch", "position", name="uq_relay_results_item"),
+    sa.UniqueConstraint("batch", "first_position", name="uq_relay_result_chunks_item"),
     sa.Index(
-        "ix_relay_results_undelivered",
+        "ix_relay_result_chunks_undelivered",
         "folder",
         "id",
         sqlite_where=sa.text("delivered_at IS NULL"),

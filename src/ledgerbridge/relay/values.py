@@ -152,6 +152,8 @@ class RelayResult(msgspec.Struct, frozen=True):
 
     `result` is the §4.3 dict (with `entry_number`, `fiscal_year` and `replay` once
     posted). Reference data has `item` (`third party FEDF`); it is `expected` when the ledger already had it.
+    `result_id` is its chunk's (relay/tables.py): the results of a chunk share it, and are
+    acknowledged together.
     """
 
     result_id: int
