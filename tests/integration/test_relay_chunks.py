@@ -99,6 +99,27 @@ def test_a_batch_of_several_chunks_is_injected_and_answered_in_order(
     }
 
 
+def test_an_injected_batch_lets_its_items_go_and_keeps_its_record(
+    linked: Relay, acme: Ledger, database: Database
+) -> None:
+    linked.deposit(eight_entries())
+    linked.deposit(entries_batch("b-2", purchase("later")))
+    linked.deactivate_connector("ACME")
+    linked.open_folder("ACME", acme)  # nothing injected: both batches keep their items
+    assert len(chunk_rows(database, item_chunks, "items")) == 4
+    linked.activate_connector("ACME", accept=True)
+
+    linked.open_folder("ACME", acme)
+
+    assert chunk_rows(database, item_chunks, "items") == []
+    with database.transaction(write=False) as connection:
+        kept = connection.execute(
+            sa.select(batches.c.batch_id, batches.c.size, batches.c.state).order_by(batches.c.id)
+        ).all()
+    assert [tuple(row) for row in kept] == [("b-1", 8, "injected"), ("b-2", 1, "injected")]
+    assert len(linked.collect_results("ACME")) == 9
+
+
 def test_the_answers_are_kept_by_chunks_each_result_the_document_itself(
     linked: Relay, acme: Ledger, database: Database
 ) -> None:

@@ -2,8 +2,9 @@
 
 An opening claims a batch before posting it, so that two openings never inject the same
 batch; the claim lapses when its process is gone (same host) or after INJECTION_LEASE. The
-answers are stored with the batch's new state in one transaction: a crash before leaves the
-batch waiting, and the next opening injects it again (the ledger answers replays).
+answers are stored with the batch's new state in one transaction, which also lets its items
+go: a crash before leaves the batch waiting, its items kept, and the next opening injects it
+again (the ledger answers replays).
 """
 
 from __future__ import annotations
@@ -212,6 +213,10 @@ class Openings:
             )
             if marked.rowcount != 1:
                 return False
+            # Injected, the batch's items are never read again: the ledger holds what it
+            # posted, and the answers say what became of each. Kept, they would grow the
+            # relay by every entry ever sent.
+            connection.execute(item_chunks.delete().where(item_chunks.c.batch == batch_pk))
             statement = BulkInsert(
                 connection,
                 result_chunks,
