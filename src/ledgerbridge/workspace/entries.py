@@ -494,14 +494,17 @@ def entry_history(connection: Connection, folder: str, entry_id: str) -> list[Hi
             )
         )
     }
-    return [
-        HistoryLine(
-            at=events[event].at,
-            actor=events[event].actor,
-            from_status=Status(events[event].from_status) if events[event].from_status else None,
-            to_status=Status(events[event].to_status),
-            message=events[event].message if own is None else own,
-            revision=revision,
+    lines = []
+    for event, revision, own in items:
+        row = events[event]
+        lines.append(
+            HistoryLine(
+                at=row.at,
+                actor=row.actor,
+                from_status=Status(row.from_status) if row.from_status else None,
+                to_status=Status(row.to_status),
+                message=row.message if own is None else own,
+                revision=revision,
+            )
         )
-        for event, revision, own in items
-    ]
+    return lines
