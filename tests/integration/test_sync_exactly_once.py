@@ -24,7 +24,7 @@ from ledgerbridge.relay.values import OpeningReport, OutgoingBatch
 from ledgerbridge.workspace import sync as sync_module
 from ledgerbridge.workspace.service import Workspace
 from ledgerbridge.workspace.sync import ResultsReport, Synchronizer, SyncReport
-from ledgerbridge.workspace.tables import entries, outbox, rejections
+from ledgerbridge.workspace.tables import entries, history_events, outbox, rejections
 from tests.integration.ledger_samples import acme_setup, purchase, sale, without_auxiliary
 from tests.integration.relay_samples import entries_batch
 
@@ -527,3 +527,49 @@ def test_a_batch_refused_for_good_fails_its_entries_with_the_reason_and_holds_up
     assert (resent.sent, resent.resent, resent.refused) == (1, 0, 0)
     firm.open_accounting()
     assert firm.statuses() == {"a": Status.SYNC_FAILED, "b": Status.SYNCHRONIZED}
+
+
+# -- the history of a round trip ------------------------------------------------------------
+
+
+def test_each_entry_s_history_says_its_own_result_while_a_move_is_one_event(
+    firm: Firm,
+) -> None:
+    firm.verified(purchase("a"), without_auxiliary("b"), purchase("c"))
+    firm.sync()
+    firm.open_accounting()
+
+    numbers = firm.posted()
+    history = {entry_id: firm.workspace.history("ACME", entry_id) for entry_id in "abc"}
+    assert {
+        entry_id: [line.to_status for line in lines] for entry_id, lines in history.items()
+    } == {
+        "a": [Status.TO_VERIFY, Status.VERIFIED, Status.SYNCHRONIZING, Status.SYNCHRONIZED],
+        "b": [Status.TO_VERIFY, Status.VERIFIED, Status.SYNCHRONIZING, Status.SYNC_FAILED],
+        "c": [Status.TO_VERIFY, Status.VERIFIED, Status.SYNCHRONIZING, Status.SYNCHRONIZED],
+    }
+    for entry_id in "ac":
+        assert history[entry_id][-1].message == (
+            f"posted as entry {numbers[entry_id]} of fiscal year 2026"
+        )
+    [failed] = [row for row in firm.workspace.list_entries("ACME") if row.id == "b"]
+    assert failed.code == "collective_account"
+    assert history["b"][-1].message == failed.message
+    # The lines the three entries share are the same events: import, verify, sync, result.
+    for index in range(3):
+        assert history["a"][index] == history["b"][index] == history["c"][index]
+    assert history["a"][-1].at == history["b"][-1].at
+    assert [line.actor for line in history["a"]] == ["import", "accountant", "accountant", "ledger"]
+    with firm.database.transaction(write=False) as connection:
+        events = connection.execute(
+            sa.select(history_events.c.to_status, history_events.c.message).order_by(
+                history_events.c.id
+            )
+        ).all()
+    assert [tuple(event) for event in events] == [
+        ("to_verify", "imported"),
+        ("verified", "marked verified"),
+        ("synchronizing", history["a"][2].message),
+        ("synchronized", None),  # each posted entry says its own number
+        ("sync_failed", failed.message),  # the one failed entry's message is the event's
+    ]
