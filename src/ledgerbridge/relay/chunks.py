@@ -53,11 +53,6 @@ def items_from_json(text: str) -> list[StoredItem]:
     return items
 
 
-def item_keys_from_json(text: str) -> list[tuple[int, str]]:
-    """The position and key of each item of a chunk, in order; the contents left unread."""
-    return [(position, key) for position, key, _, _ in _ITEMS.decode(text)]
-
-
 def answers_json(answers: Sequence[Answer]) -> str:
     """The chunk of these answers, as its row keeps it."""
     return _ENCODER.encode(answers).decode()

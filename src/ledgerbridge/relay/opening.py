@@ -19,7 +19,7 @@ from ledgerbridge.bulk import BulkInsert, chunked
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock
 from ledgerbridge.processes import holder_is_gone, holder_name
-from ledgerbridge.relay.chunks import answers_json, item_keys_from_json, items_from_json
+from ledgerbridge.relay.chunks import answers_json, items_from_json
 from ledgerbridge.relay.injection import (
     Injection,
     InjectionLedger,
@@ -156,11 +156,7 @@ class Openings:
 
     def _read_item_keys(self, batch_pk: int, size: int) -> Iterator[tuple[int, str]]:
         """The position and key of each of the batch's items, in order, a chunk at a time."""
-        for chunk in self._read_chunks(batch_pk):
-            keys = item_keys_from_json(chunk)
-            yield from keys
-            if keys[-1][0] == size - 1:
-                return
+        return ((item.position, item.key) for item in self._read_items(batch_pk, size))
 
     def _read_chunks(self, batch_pk: int) -> Iterator[str]:
         """The batch's chunks of items, in order, each in a short read.
