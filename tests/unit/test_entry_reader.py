@@ -15,13 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerbridge.domain import entries
 from ledgerbridge.domain.entries import (
     Entry,
     decode_entry,
     entry_document,
     entry_json,
-    is_plain_entry,
+    is_strict_entry,
     parse_entry,
 )
 from ledgerbridge.domain.malformed import MalformedDocument
@@ -127,7 +126,7 @@ _cents = st.one_of(
     st.integers(0, 10**16).map(lambda cents: f"{cents // 100}.{cents % 100:02d}"),
     st.sampled_from(["0.00", "007.50", "1.00\n", " 1.00", "1.0", "1.000", "１.00", "-0.00"]),
 )
-_plain_line = st.fixed_dictionaries(
+_usual_line = st.fixed_dictionaries(
     {},
     optional={
         "account": _text,
@@ -139,50 +138,33 @@ _plain_line = st.fixed_dictionaries(
         ),
     },
 )
-_plain_entry = st.fixed_dictionaries(
+_usual_entry = st.fixed_dictionaries(
     {"id": st.one_of(st.text(min_size=1, max_size=5), st.just(""))},
-    optional={"date": _date, "label": _text, "lines": st.lists(_plain_line, max_size=3)},
+    optional={"date": _date, "label": _text, "lines": st.lists(_usual_line, max_size=3)},
 )
 
 
 @settings(max_examples=400)
-@given(_plain_entry)
-def test_an_entry_told_plain_always_reads(document: dict[str, object]) -> None:
+@given(_usual_entry)
+def test_an_entry_told_strict_reads_as_the_reader_reads_it(document: dict[str, object]) -> None:
     text = json.dumps(document)
 
-    if is_plain_entry(text):
+    if is_strict_entry(text):
+        assert msgspec.json.decode(text) == document  # kept as it is: strict JSON
         decode_entry(text, 0)
 
 
-def test_usual_entries_are_told_plain_and_the_rest_left_to_the_reader() -> None:
+def test_usual_entries_are_told_strict_and_the_rest_left_to_the_reader() -> None:
     usual = {"id": "a", "date": "2026-03-15", "lines": [{"account": "606100", "debit": "120.50"}]}
 
-    assert is_plain_entry(json.dumps(usual))
-    assert is_plain_entry(entry_json(decode_entry(json.dumps(usual))))
-    for debit in (120.5, "120.5", "-1.00", "1.00\n", None):
-        unusual = {**usual, "lines": [{"account": "606100", "debit": debit}]}
-        assert is_plain_entry(json.dumps(unusual)) is (debit is None)
-    assert not is_plain_entry('{"id": "a", "label": "\\ud800"}')  # not strict JSON
-    assert not is_plain_entry('{"id": "a", "memo": "x"}')
-
-
-def _shape(info: msgspec.inspect.Type) -> object:
-    """A type as the plain shape must have it, an amount whatever it is written as."""
-    if isinstance(info, msgspec.inspect.StructType):
-        fields = tuple((f.name, f.required, f.default, _shape(f.type)) for f in info.fields)
-        return fields, info.forbid_unknown_fields
-    if isinstance(info, msgspec.inspect.UnionType):
-        return tuple(_shape(member) for member in info.types)
-    if isinstance(info, msgspec.inspect.ListType):
-        return "list", _shape(info.item_type)
-    if isinstance(info, msgspec.inspect.DecimalType):
-        return "amount"
-    if isinstance(info, msgspec.inspect.StrType) and info.pattern is not None:
-        return "amount"
-    return info
-
-
-def test_the_plain_shape_is_the_entry_s_field_for_field() -> None:
-    plain = msgspec.inspect.type_info(entries._PlainEntry)
-
-    assert _shape(plain) == _shape(msgspec.inspect.type_info(Entry))
+    assert is_strict_entry(json.dumps(usual))
+    assert is_strict_entry(entry_json(decode_entry(json.dumps(usual))))
+    for debit in (120.5, "120.5", "1.00", None):
+        amount = {**usual, "lines": [{"account": "606100", "debit": debit}]}
+        assert is_strict_entry(json.dumps(amount))
+    for debit in ("-1.00", "1.005", "douze"):
+        wrong = {**usual, "lines": [{"account": "606100", "debit": debit}]}
+        assert not is_strict_entry(json.dumps(wrong))
+    assert not is_strict_entry('{"id": "a", "label": "\\ud800"}')  # not strict JSON
+    assert not is_strict_entry('{"id": "a", "memo": "x"}')
+    assert not is_strict_entry('{"id": "a", "lines": [{"debit": NaN}]}')

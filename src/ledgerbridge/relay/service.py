@@ -25,7 +25,7 @@ from ledgerbridge import collector
 from ledgerbridge.bulk import BulkInsert, chunked, raw, read_converter, update_where_in
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import DEFAULT_TIMEZONE, Clock, system_clock
-from ledgerbridge.domain.entries import decode_entry, is_plain_entry
+from ledgerbridge.domain.entries import decode_entry, is_strict_entry
 from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.setup import (
     Account,
@@ -429,9 +429,9 @@ def _stored_items(batch: OutgoingBatch) -> list[StoredItem]:
     if batch.kind == ENTRIES:
         for position, outgoing in enumerate(batch.entries):
             content = outgoing.content
-            # Nearly every entry is written plainly, and known good at once; any other
-            # is read as the injection will read it, and refused if that fails.
-            if is_plain_entry(content):
+            # Nearly every entry is strict JSON that the fast reader takes, kept as it is;
+            # any other is read as the injection will read it, and refused if that fails.
+            if is_strict_entry(content):
                 items.append(StoredItem(position, outgoing.key, "entry", msgspec.Raw(content)))
                 continue
             try:
