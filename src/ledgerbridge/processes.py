@@ -42,11 +42,19 @@ def _started(pid: int) -> str | None:
     return fields[19].decode() if len(fields) > 19 else None
 
 
+# This process's start, by its id: read once, not at every lease (a forked process, whose
+# id is new, reads its own). Another process's start is read each time: its id may be reused.
+_OWN_START: dict[int, str] = {}
+
+
 def holder_name() -> str:
     """This process's name on a lease it takes (a sync's, an opening's claim on a batch):
     its host, its process id, when it started, and a token of its own."""
     pid = os.getpid()
-    return f"{_HOST}:{pid}:{_started(pid) or '-'}:{uuid.uuid4().hex[:12]}"
+    start = _OWN_START.get(pid)
+    if start is None:
+        start = _OWN_START[pid] = _started(pid) or "-"
+    return f"{_HOST}:{pid}:{start}:{uuid.uuid4().hex[:12]}"
 
 
 def _holder(name: str) -> tuple[str, int | None, str | None]:

@@ -70,6 +70,9 @@ class LedgerStandIn:
     def folders(self) -> list[str]:
         return self.ledger.folders()
 
+    def has_folder(self, folder: str) -> bool:
+        return self.ledger.has_folder(folder)
+
     def folder_setup(self, folder: str) -> FolderSetup:
         return self.ledger.folder_setup(folder)
 

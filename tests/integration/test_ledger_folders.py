@@ -33,6 +33,7 @@ def test_applying_a_setup_creates_the_folder(ledger: Ledger) -> None:
     assert report.items["third_parties"] == ItemChanges(added=2)
     assert report.items["analytic_axes"] == ItemChanges(added=1)
     assert ledger.folders() == ["ACME"]
+    assert ledger.has_folder("ACME") and not ledger.has_folder("BETA")
     assert ledger.folder_setup("ACME") == acme_setup()
 
 

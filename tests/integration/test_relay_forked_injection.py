@@ -158,6 +158,9 @@ class _AnswersWrongly:
     def folders(self) -> list[str]:
         return ["ACME"]
 
+    def has_folder(self, folder: str) -> bool:
+        return folder == "ACME"
+
     def folder_setup(self, folder: str) -> FolderSetup:
         raise NotImplementedError
 

@@ -69,3 +69,23 @@ def test_a_holder_on_another_host_or_unnamed_is_taken_for_alive() -> None:
     assert not holder_is_gone(f"db-2.example:{ended()}:12345:{TOKEN}")
     assert not holder_is_gone("not a holder's name")
     assert holder_words("holder-7") == "'holder-7'"
+
+
+def test_a_forked_process_names_itself_not_its_parent() -> None:
+    parent = holder_name()  # this process's start is now known
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked process: its name, and its start as /proc tells it
+        try:
+            os.write(write, f"{holder_name()}|{stat_start(os.getpid())}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        name, start = pipe.read().decode().split("|")
+    os.waitpid(pid, 0)
+
+    assert name.startswith(f"{HOST}:{pid}:{start}:")
+    assert parent.startswith(f"{HOST}:{os.getpid()}:{stat_start(os.getpid())}:")
+    assert holder_name().split(":")[:3] == parent.split(":")[:3]
+    assert holder_name() != parent  # each lease its own token

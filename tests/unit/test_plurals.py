@@ -1,4 +1,5 @@
-"""A count in a message agrees with its noun: "1 entry", "0 entries", "2 entries"."""
+"""A count in a message agrees with its noun: "1 entry", "0 entries", "2 entries"; a long
+list is cut short, saying how many it leaves out."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgerbridge.domain.plurals import counted
+from ledgerbridge.domain.plurals import counted, listed
 
 
 def test_one_takes_the_singular() -> None:
@@ -39,3 +40,20 @@ def test_nouns_of_more_than_one_word_agree_whole() -> None:
 def test_any_count_is_its_number_then_the_singular_only_for_one(number: int) -> None:
     said = counted(number, "entry", "entries")
     assert said == f"{number} {'entry' if number == 1 else 'entries'}"
+
+
+def test_a_short_list_is_given_whole() -> None:
+    assert listed(["ACME"]) == "ACME"
+    assert listed(["ACME", "BETA", "GAMMA"]) == "ACME, BETA, GAMMA"
+    assert listed([f"F{number}" for number in range(10)]) == ", ".join(
+        f"F{number}" for number in range(10)
+    )
+
+
+def test_a_long_list_names_its_first_items_and_counts_the_rest() -> None:
+    codes = [f"F{number:04d}" for number in range(5000)]
+
+    said = listed(codes)
+
+    assert said == ", ".join(codes[:10]) + " and 4990 more"
+    assert listed(codes, limit=2) == "F0000, F0001 and 4998 more"

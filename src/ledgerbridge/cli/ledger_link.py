@@ -33,9 +33,8 @@ def open_ledger_and_relay() -> tuple[Ledger, Relay]:
 def _require_folder(ledger: Ledger, folder: str) -> None:
     from ledgerbridge.relay.errors import FolderNotInLedger
 
-    known = ledger.folders()
-    if folder not in known:
-        raise FolderNotInLedger(folder, known)
+    if not ledger.has_folder(folder):
+        raise FolderNotInLedger(folder, ledger.folders())
 
 
 @app.command("open")

@@ -1,6 +1,8 @@
-"""Counts in the messages people read, agreeing with their nouns: "1 entry", "2 entries"."""
+"""Counts and lists in the messages people read: "1 entry", "2 entries", "A, B and 3 more"."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 def counted(number: int, singular: str, plural: str) -> str:
@@ -12,3 +14,11 @@ def counted(number: int, singular: str, plural: str) -> str:
     writes a count, without a thousands separator.
     """
     return f"{number} {singular if number == 1 else plural}"
+
+
+def listed(names: Sequence[str], limit: int = 10) -> str:
+    """`names` joined by commas, the first `limit` of them only, then how many more: a
+    message stays readable whether a ledger has three folders or thousands."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit} more"

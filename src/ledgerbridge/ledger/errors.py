@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ledgerbridge.domain.plurals import counted
+from ledgerbridge.domain.plurals import counted, listed
 from ledgerbridge.domain.refusals import Refusal
 
 
@@ -26,7 +26,7 @@ class UnknownFolder(LedgerRefusal):
 
     def __init__(self, folder: str, known: Sequence[str] = ()) -> None:
         self.folder = folder
-        having = f"its folders are {', '.join(known)}" if known else "it has no folder yet"
+        having = f"its folders are {listed(known)}" if known else "it has no folder yet"
         super().__init__(
             f"Unknown ledger folder {folder!r}",
             f"the ledger has no such folder ({having})",

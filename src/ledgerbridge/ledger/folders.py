@@ -98,6 +98,10 @@ def folder_codes(connection: Connection) -> list[str]:
     return list(connection.scalars(sa.select(folders.c.code).order_by(folders.c.code)))
 
 
+def folder_exists(connection: Connection, code: str) -> bool:
+    return connection.scalar(sa.select(folders.c.id).where(folders.c.code == code)) is not None
+
+
 def find_folder(connection: Connection, code: str, *, lock: bool = False) -> Folder:
     """The folder; with `lock`, nobody else posts to it or changes it until the transaction ends."""
     query = sa.select(folders.c.id, folders.c.setup).where(folders.c.code == code)

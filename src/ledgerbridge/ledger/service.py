@@ -54,6 +54,12 @@ class Ledger:
         with self._database.transaction(write=False) as connection:
             return folders.folder_codes(connection)
 
+    def has_folder(self, folder: str) -> bool:
+        """Whether the ledger has a folder by that code: one row looked up, however many
+        folders it has."""
+        with self._database.transaction(write=False) as connection:
+            return folders.folder_exists(connection, folder)
+
     def post_batch(
         self,
         folder: str,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ledgerbridge.domain.clock import DEFAULT_TIMEZONE, local_time
+from ledgerbridge.domain.plurals import listed
 from ledgerbridge.domain.refusals import NotFound, Refusal
 
 CERTIFICATE_EXPIRED_MESSAGE = (
@@ -84,7 +85,7 @@ class FolderNotInLedger(NotFound):
 
     def __init__(self, folder: str, known: Sequence[str] = ()) -> None:
         self.folder = folder
-        having = f"its folders are {', '.join(known)}" if known else "it has no folder yet"
+        having = f"its folders are {listed(known)}" if known else "it has no folder yet"
         super().__init__(
             f"Unknown ledger folder {folder!r}: the ledger has no such folder ({having}).",
             fix="Check the folder code, or create the folder with"

@@ -288,9 +288,8 @@ class Relay:
         and checks a batch of opening.FORKED_FROM_ITEMS entries or more in a forked process
         while this one stores what it posts.
         """
-        known = ledger.folders()
-        if folder not in known:
-            raise FolderNotInLedger(folder, known)
+        if not ledger.has_folder(folder):
+            raise FolderNotInLedger(folder, ledger.folders())
         state = self.connector_state(folder)
         if state.credential is None or not state.credential.valid:
             lapse = NEVER_AUTHENTICATED if state.credential is None else CERTIFICATE_LAPSED
