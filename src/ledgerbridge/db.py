@@ -214,7 +214,11 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
+        # Straight to the driver: BEGIN needs nothing of SQLAlchemy's execution, which costs
+        # about a tenth of a millisecond, at each of a round trip's 17 transactions a client.
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a connection begins on an open driver connection
+        driver.execute(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
 
     return engine
 

@@ -98,16 +98,19 @@ def folder_codes(connection: Connection) -> list[str]:
     return list(connection.scalars(sa.select(folders.c.code).order_by(folders.c.code)))
 
 
+# Built once: each opening and each batch posted looks its folder up.
+_FOLDER_ID = sa.select(folders.c.id).where(folders.c.code == sa.bindparam("code"))
+_FOLDER = sa.select(folders.c.id, folders.c.setup).where(folders.c.code == sa.bindparam("code"))
+_FOLDER_LOCKED = _FOLDER.with_for_update()
+
+
 def folder_exists(connection: Connection, code: str) -> bool:
-    return connection.scalar(sa.select(folders.c.id).where(folders.c.code == code)) is not None
+    return connection.scalar(_FOLDER_ID, {"code": code}) is not None
 
 
 def find_folder(connection: Connection, code: str, *, lock: bool = False) -> Folder:
     """The folder; with `lock`, nobody else posts to it or changes it until the transaction ends."""
-    query = sa.select(folders.c.id, folders.c.setup).where(folders.c.code == code)
-    if lock:
-        query = query.with_for_update()
-    row = connection.execute(query).one_or_none()
+    row = connection.execute(_FOLDER_LOCKED if lock else _FOLDER, {"code": code}).one_or_none()
     if row is None:
         raise UnknownFolder(code, folder_codes(connection))
     return Folder(id=row.id, code=code, setup=setup_from_json(row.setup))

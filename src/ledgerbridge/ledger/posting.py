@@ -11,6 +11,7 @@ a stream of any length never sits in memory. Each chunk goes through two steps:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -110,7 +111,8 @@ def chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
     return chunked(entries, size)
 
 
-def _known_keys_query(connection: Connection) -> sa.Select[Any]:
+@functools.cache  # built once per database kind, not at each batch
+def _known_keys_query(dialect: str) -> sa.Select[Any]:
     """The entries of a folder already posted under any of the `keys`, in one query."""
     columns = (
         posted_entries.c.key,
@@ -120,7 +122,7 @@ def _known_keys_query(connection: Connection) -> sa.Select[Any]:
         posted_entries.c.entry_id,
     )
     of_folder = posted_entries.c.folder_id == sa.bindparam("folder_id")
-    if connection.dialect.name != "postgresql":
+    if dialect != "postgresql":
         return sa.select(*columns).where(
             of_folder, posted_entries.c.key.in_(sa.bindparam("keys", expanding=True))
         )
@@ -157,6 +159,11 @@ ENTRY_COLUMNS = (
 )
 
 
+_COUNTERS = sa.select(entry_counters.c.fiscal_year, entry_counters.c.last_number).where(
+    entry_counters.c.folder_id == sa.bindparam("folder_id")
+)
+
+
 @dataclass(slots=True)
 class Counters:
     """The folder's last entry number per fiscal year: as found, and as the batch moves them."""
@@ -175,11 +182,7 @@ class Counters:
     def read(cls, connection: Connection, folder_id: int) -> Counters:
         last_numbers = {
             row.fiscal_year: row.last_number
-            for row in connection.execute(
-                sa.select(entry_counters.c.fiscal_year, entry_counters.c.last_number).where(
-                    entry_counters.c.folder_id == folder_id
-                )
-            )
+            for row in connection.execute(_COUNTERS, {"folder_id": folder_id})
         }
         return cls(folder_id, dict(last_numbers), last_numbers)
 
@@ -310,7 +313,7 @@ class Numbering:
         self.folder_id = start.folder_id
         self.index = start.index
         self.counters = start.counters
-        self.known_keys = _known_keys_query(connection)
+        self.known_keys = _known_keys_query(connection.dialect.name)
         entry_values = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
         self.date_value = entry_values.converter("date")
         self.posted_at = entry_values.converter("posted_at")(start.posted_at)

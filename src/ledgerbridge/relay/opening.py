@@ -92,11 +92,7 @@ class Openings:
         """Claim the waiting batch for this opening; None when another opening holds it."""
         now = self._clock()
         with self._database.transaction() as connection:
-            row = connection.execute(
-                sa.select(batches.c.state, batches.c.claimed_by, batches.c.claimed_until).where(
-                    batches.c.id == batch_pk
-                )
-            ).one()
+            row = connection.execute(_CLAIM_OF, {"batch": batch_pk}).one()
             if row.state != WAITING:
                 return None
             held = row.claimed_by is not None and row.claimed_until is not None
@@ -104,15 +100,13 @@ class Openings:
                 return None
             claim = holder_name()
             taken = connection.execute(
-                batches.update()
-                .where(
-                    batches.c.id == batch_pk,
-                    batches.c.state == WAITING,
-                    batches.c.claimed_by.is_(None)
-                    if row.claimed_by is None
-                    else batches.c.claimed_by == row.claimed_by,
-                )
-                .values(claimed_by=claim, claimed_until=now + INJECTION_LEASE)
+                _CLAIM_FREE if row.claimed_by is None else _CLAIM_TAKEN_OVER,
+                {
+                    "batch": batch_pk,
+                    "held_by": row.claimed_by,
+                    "claim": claim,
+                    "until": now + INJECTION_LEASE,
+                },
             )
             return claim if taken.rowcount == 1 else None
 
@@ -129,11 +123,7 @@ class Openings:
         with self._database.transaction(write=False) as connection:
             return [
                 (row.id, row.kind, row.size)
-                for row in connection.execute(
-                    sa.select(batches.c.id, batches.c.kind, batches.c.size)
-                    .where(batches.c.folder == folder, batches.c.state == WAITING)
-                    .order_by(batches.c.id)
-                )
+                for row in connection.execute(_WAITING_BATCHES, {"folder": folder})
             ]
 
     def note_waiting(self, folder: str, reason: str | None) -> int:
@@ -165,20 +155,10 @@ class Openings:
         and a batch of any size is never read whole. A chunk is found by the position of
         its first item, whatever the size of the chunks the batch was deposited in.
         """
-        query = (
-            # `.c["items"]`: `.c.items` is the column collection's own method.
-            sa.select(item_chunks.c.first_position, item_chunks.c["items"])
-            .where(
-                item_chunks.c.batch == batch_pk,
-                item_chunks.c.first_position > sa.bindparam("after"),
-            )
-            .order_by(item_chunks.c.first_position)
-            .limit(1)
-        )
         after = -1
         while True:
             with self._database.transaction(write=False) as connection:
-                row = connection.execute(query, {"after": after}).first()
+                row = connection.execute(_CHUNK_AFTER, {"batch": batch_pk, "after": after}).first()
             if row is None:
                 return
             after, items = row
@@ -191,28 +171,13 @@ class Openings:
         was lost meanwhile (its lease over): then the other opening's answers stand."""
         now = self._clock()
         with self._database.transaction() as connection:
-            marked = connection.execute(
-                batches.update()
-                .where(
-                    batches.c.id == batch_pk,
-                    batches.c.state == WAITING,
-                    batches.c.claimed_by == claim,
-                )
-                .values(
-                    state=INJECTED,
-                    injected_at=now,
-                    last_attempt_at=now,
-                    last_wait_reason=None,
-                    claimed_by=None,
-                    claimed_until=None,
-                )
-            )
+            marked = connection.execute(_INJECTED, {"batch": batch_pk, "claim": claim, "at": now})
             if marked.rowcount != 1:
                 return False
             # Injected, the batch's items are never read again: the ledger holds what it
             # posted, and the answers say what became of each. Kept, they would grow the
             # relay by every entry ever sent.
-            connection.execute(item_chunks.delete().where(item_chunks.c.batch == batch_pk))
+            connection.execute(_DROP_ITEMS, {"batch": batch_pk})
             statement = BulkInsert(
                 connection,
                 result_chunks,
@@ -227,6 +192,63 @@ class Openings:
                 ]
             )
         return True
+
+
+# The statements of each batch's opening, built once: a statement made anew costs more than
+# running it (a tenth of a millisecond).
+_WAITING_BATCHES = (
+    sa.select(batches.c.id, batches.c.kind, batches.c.size)
+    .where(batches.c.folder == sa.bindparam("folder"), batches.c.state == WAITING)
+    .order_by(batches.c.id)
+)
+_CLAIM_OF = sa.select(batches.c.state, batches.c.claimed_by, batches.c.claimed_until).where(
+    batches.c.id == sa.bindparam("batch")
+)
+_CLAIM_FREE = (
+    batches.update()
+    .where(
+        batches.c.id == sa.bindparam("batch"),
+        batches.c.state == WAITING,
+        batches.c.claimed_by.is_(None),
+    )
+    .values(claimed_by=sa.bindparam("claim"), claimed_until=sa.bindparam("until"))
+)
+_CLAIM_TAKEN_OVER = (  # from an opening whose lease ran out, or whose process is gone
+    batches.update()
+    .where(
+        batches.c.id == sa.bindparam("batch"),
+        batches.c.state == WAITING,
+        batches.c.claimed_by == sa.bindparam("held_by"),
+    )
+    .values(claimed_by=sa.bindparam("claim"), claimed_until=sa.bindparam("until"))
+)
+_CHUNK_AFTER = (
+    # `.c["items"]`: `.c.items` is the column collection's own method.
+    sa.select(item_chunks.c.first_position, item_chunks.c["items"])
+    .where(
+        item_chunks.c.batch == sa.bindparam("batch"),
+        item_chunks.c.first_position > sa.bindparam("after"),
+    )
+    .order_by(item_chunks.c.first_position)
+    .limit(1)
+)
+_INJECTED = (
+    batches.update()
+    .where(
+        batches.c.id == sa.bindparam("batch"),
+        batches.c.state == WAITING,
+        batches.c.claimed_by == sa.bindparam("claim"),
+    )
+    .values(
+        state=INJECTED,
+        injected_at=sa.bindparam("at"),
+        last_attempt_at=sa.bindparam("at"),
+        last_wait_reason=None,
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+_DROP_ITEMS = item_chunks.delete().where(item_chunks.c.batch == sa.bindparam("batch"))
 
 
 class _Told:

@@ -132,8 +132,12 @@ def _settings(row: sa.Row[Any]) -> ClientSettings:
     )
 
 
+# Built once: every command on a client reads it first.
+_CLIENT = sa.select(clients).where(clients.c.folder == sa.bindparam("folder"))
+
+
 def find_client(connection: Connection, folder: str) -> ClientSettings | None:
-    row = connection.execute(sa.select(clients).where(clients.c.folder == folder)).first()
+    row = connection.execute(_CLIENT, {"folder": folder}).first()
     return _settings(row) if row is not None else None
 
 

@@ -107,8 +107,11 @@ def _stamp(setup_text: str) -> str:
     return hashlib.sha256(f"{_VERDICT_FORMAT}\n{setup_text}".encode()).hexdigest()
 
 
+_MIRROR = sa.select(mirror).where(mirror.c.client == sa.bindparam("client"))  # built once
+
+
 def load_mirror(connection: Connection, folder: str) -> Mirror | None:
-    row = connection.execute(sa.select(mirror).where(mirror.c.client == folder)).first()
+    row = connection.execute(_MIRROR, {"client": folder}).first()
     if row is None:
         return None
     return Mirror(

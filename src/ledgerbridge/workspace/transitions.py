@@ -79,18 +79,23 @@ class History:
         key = (from_status, to_status, message)
         if key not in self._events:
             inserted = self._connection.execute(
-                history_events.insert().values(
-                    client=self._client,
-                    at=self.at,
-                    actor=self._actor,
-                    from_status=STORED_STATUS[from_status],
-                    to_status=STORED_STATUS[to_status],
-                    message=message,
-                )
+                _INSERT_EVENT,
+                {
+                    "client": self._client,
+                    "at": self.at,
+                    "actor": self._actor,
+                    "from_status": STORED_STATUS[from_status],
+                    "to_status": STORED_STATUS[to_status],
+                    "message": message,
+                },
             )
             assert inserted.inserted_primary_key is not None  # a single-row insert
             self._events[key] = int(inserted.inserted_primary_key[0])
         return self._events[key]
+
+
+# Built once: a statement made anew costs more than running it (a tenth of a millisecond).
+_INSERT_EVENT = history_events.insert()
 
 
 def history_item(event: int, revision: int, message: str | None) -> str:
