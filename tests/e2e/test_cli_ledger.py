@@ -424,6 +424,23 @@ def test_export_fec_writes_the_file_named_after_siren_and_year_end(
     assert rows[1].split("|")[11] == "100,00"
 
 
+def test_export_fec_into_a_directory_takes_the_fec_s_own_name(
+    cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
+) -> None:
+    cli("ledger", "apply", "--setup", setup_file)
+    cli("ledger", "post", "ACME", entries_file)
+    exports = tmp_path / "exports"
+    exports.mkdir()
+
+    outcome = cli("ledger", "export-fec", "ACME", "-o", exports, "--json")
+
+    assert outcome.code == 0
+    fec = exports / "552100554FEC20261231.txt"
+    assert outcome.json["export"]["path"] == str(fec)
+    assert fec.read_text(encoding="utf-8").startswith("JournalCode|")
+    assert [path.name for path in exports.iterdir()] == [fec.name]  # no spool left behind
+
+
 def test_export_fec_to_standard_output_under_json_is_bad_usage(
     cli: Cli, setup_file: Path, entries_file: Path, tmp_path: Path
 ) -> None:

@@ -16,8 +16,8 @@ from tests.integration.ledger_samples import acme_document, acme_setup, purchase
 Row = dict[str, str]
 
 
-def post(ledger: Ledger, *entries: Entry) -> None:
-    summary = ledger.post_batch("ACME", entries, on_result=lambda result: None)
+def post(ledger: Ledger, *entries: Entry, folder: str = "ACME") -> None:
+    summary = ledger.post_batch(folder, entries, on_result=lambda result: None)
     assert summary.accepted == len(entries)
 
 
@@ -163,6 +163,19 @@ def test_the_file_is_named_after_the_folder_when_the_setup_has_no_siren(ledger: 
     post(ledger, purchase("a"))
 
     assert ledger.export_fec("ACME", io.StringIO()).file_name == "ACMEFEC20261231.txt"
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [("a b/c", "a b_cFEC20261231.txt"), ("../../x", ".._.._xFEC20261231.txt")],
+)
+def test_a_folder_code_that_reads_as_a_path_gives_one_file_name(
+    ledger: Ledger, code: str, name: str
+) -> None:
+    ledger.apply_setup(acme_setup(folder=code, siren=None))
+    post(ledger, purchase("a"), folder=code)
+
+    assert ledger.export_fec(code, io.StringIO()).file_name == name
 
 
 def test_a_folder_with_nothing_posted_has_no_default_fiscal_year(acme: Ledger) -> None:

@@ -258,7 +258,12 @@ def export_fec(
         typer.Option("--fiscal-year", help="Default: the latest holding posted entries."),
     ] = None,
     output: Annotated[
-        str | None, typer.Option("-o", "--output", help="File to write (- for standard output).")
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="File to write, or a directory to write it into (- for standard output).",
+        ),
     ] = None,
 ) -> None:
     """The FEC file of one fiscal year (article A47 A-1 of the LPF)."""
@@ -278,7 +283,12 @@ def export_fec(
             f" {counted(export.lines, 'line', 'lines')})."
         )
         return
-    directory = Path(output).parent if output else Path.cwd()
+    # A directory given to -o takes the file under the FEC's own name, as no -o does.
+    named = Path(output) if output is not None and not Path(output).is_dir() else None
+    if named is not None:
+        directory = named.parent
+    else:
+        directory = Path(output) if output is not None else Path.cwd()
     if not directory.is_dir():
         raise Refusal(
             f"Cannot write the FEC file into {directory}: no such directory.",
@@ -294,8 +304,16 @@ def export_fec(
     except BaseException:
         spool.unlink()
         raise
-    target = Path(output) if output else directory / export.file_name
-    spool.replace(target)
+    target = directory / export.file_name if named is None else named
+    try:
+        spool.replace(target)
+    except OSError as error:
+        spool.unlink()
+        raise Refusal(
+            f"Cannot write the FEC file {target}: {error.strerror or error}.",
+            fix="Name a file you may write with -o FILE, a directory to write it into with"
+            " -o DIR, or - for standard output.",
+        ) from None
     if is_json():
         emit({"export": {**export.as_dict(), "path": str(target)}})
     say(

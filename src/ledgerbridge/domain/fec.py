@@ -103,5 +103,11 @@ def fec_row(line: FecLine) -> str:
 
 
 def fec_file_name(folder: str, siren: str | None, fiscal_year_end: date) -> str:
-    """`{siren}FEC{end of the fiscal year YYYYMMDD}.txt`; the folder code when no SIREN."""
-    return f"{siren or folder}FEC{fec_date(fiscal_year_end)}.txt"
+    """`{siren}FEC{end of the fiscal year YYYYMMDD}.txt`; the folder code when no SIREN.
+
+    One name, never a path: a slash, a backslash or a control character of the code (a
+    folder code is any text) is written `_`, so the file stays where it is written."""
+    return f"{_NOT_IN_A_NAME.sub('_', siren or folder)}FEC{fec_date(fiscal_year_end)}.txt"
+
+
+_NOT_IN_A_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
