@@ -55,6 +55,20 @@ def test_the_scheduler_says_each_clients_pass_with_its_local_time(
     assert said[2] == "Scheduler stopped."
 
 
+def test_the_scheduler_under_json_prints_its_passes_as_one_object_once_stopped(
+    nightly_acme: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(synchronize, "threading", SimpleNamespace(Event=OneLook))
+    monkeypatch.setattr(signal, "signal", lambda *_: None)
+
+    outcome = nightly_acme("scheduler", "--every", "0", "--json")
+
+    assert outcome.code == 0
+    [run] = outcome.json["runs"]
+    assert run["folder"] == "ACME" and run["sent"] == 3 and run["refused"] is None
+    assert outcome.err.splitlines()[-1] == "Scheduler stopped."
+
+
 def test_the_scheduler_says_a_refused_pass_and_why(
     nightly_acme: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -41,15 +41,22 @@ def scheduler(
     ] = 30.0,
 ) -> None:
     """Stay up and run each nightly client's sync at its local time (Ctrl-C to stop)."""
-    from ledgerbridge.workspace.nightly import serve_scheduler
+    from ledgerbridge.workspace.nightly import NightlyOutcome, serve_scheduler
 
     platform = open_platform()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     say("Scheduler running: each nightly client is sent at its local time. Ctrl-C stops it.")
-    # Each pass on the terminal too, as `nightly` says it, after the client's local time.
-    serve_scheduler(
-        platform.nightly, stop, every_seconds=every, on_pass=lambda run: say(run.line())
-    )
+    passes: list[NightlyOutcome] = []
+
+    def on_pass(run: NightlyOutcome) -> None:
+        # Each pass on the terminal too, as `nightly` says it, after the client's local time.
+        say(run.line())
+        if is_json():
+            passes.append(run)
+
+    serve_scheduler(platform.nightly, stop, every_seconds=every, on_pass=on_pass)
+    if is_json():  # the one object of --json: every pass it ran, said once it stops
+        emit({"runs": [run.as_dict() for run in passes]})
     say("Scheduler stopped.")
