@@ -57,7 +57,13 @@ _line = st.fixed_dictionaries(
     },
 )
 _entry = st.fixed_dictionaries(
-    {"id": st.one_of(st.text(min_size=1, max_size=5), st.just(""), st.integers(0, 3))},
+    {
+        "id": st.one_of(
+            st.text(min_size=1, max_size=5),
+            st.sampled_from(["", " ", "\u3000", "a\nb", "\t", "a\u00a0b", "a\x7f"]),
+            st.integers(0, 3),
+        )
+    },
     optional={
         "journal": _text,
         "date": _date,
@@ -96,6 +102,34 @@ def test_reading_json_and_reading_values_give_the_same_verdict(document: dict[st
     except MalformedDocument:
         read = None
     assert read == _by_schema(text)
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ('" "', "must not be blank"),
+        ('"\\u3000"', "must not be blank"),
+        ('"F-1\\n"', "must not hold a control character (a line break, a tab...)"),
+        ('"F\\t1"', "must not hold a control character (a line break, a tab...)"),
+    ],
+)
+def test_a_blank_id_or_one_with_a_control_character_is_refused_by_path(
+    written: str, problem: str
+) -> None:
+    text = f'{{"id": {written}, "journal": "ACH"}}'
+
+    with pytest.raises(MalformedDocument) as refused:
+        decode_entry(text, 4)
+    with pytest.raises(MalformedDocument) as refused_as_values:
+        parse_entry(json.loads(text), 4)
+
+    for malformed in (refused.value, refused_as_values.value):
+        assert [(p.path, p.message) for p in malformed.problems] == [("entries[4].id", problem)]
+
+
+def test_an_id_of_any_printable_text_is_taken() -> None:
+    for entry_id in ("F-2026/0001", "Facture n° 12", "a\u00a0b", "請求書"):
+        assert decode_entry(json.dumps({"id": entry_id}), 0).id == entry_id
 
 
 def test_a_written_entry_reads_back_the_same() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
@@ -90,6 +91,16 @@ class Line(_Struct, frozen=True):
             _set(self, "analytics", None)
 
 
+def entry_id_problem(entry_id: str) -> str | None:
+    """What is wrong with a non-empty entry id, or None: an id names the entry in every list
+    and key, so blank, or holding a line break or another control character, it is refused."""
+    if entry_id.isprintable():  # the usual id, told at once
+        return "must not be blank" if entry_id.isspace() else None
+    if any(unicodedata.category(character) == "Cc" for character in entry_id):
+        return "must not hold a control character (a line break, a tab...)"
+    return "must not be blank" if entry_id.isspace() else None
+
+
 class Entry(_Struct, frozen=True):
     id: Annotated[str, msgspec.Meta(min_length=1)]
     journal: str | None = None
@@ -99,6 +110,8 @@ class Entry(_Struct, frozen=True):
     lines: list[Line] | None = None
 
     def __post_init__(self) -> None:
+        if entry_id_problem(self.id) is not None:
+            raise ValueError("the entry's id")  # the schema says what is wrong, and where
         if self.journal == "":
             _set(self, "journal", None)
         if self.reference == "":

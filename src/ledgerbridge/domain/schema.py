@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ledgerbridge.domain.entries import entry_id_problem
 from ledgerbridge.domain.malformed import Location, MalformedDocument, Problem, join_path
 from ledgerbridge.domain.values import AmountError, checked_amount, format_amount
 
@@ -292,8 +294,18 @@ class LineShape(_Shape):
     analytics: list[AllocationShape] | None = None
 
 
+def _entry_id(value: str) -> str:
+    problem = entry_id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+EntryId = Annotated[Code, AfterValidator(_entry_id)]
+
+
 class EntryShape(_Shape):
-    id: Code
+    id: EntryId
     journal: str | None = None
     date: OptionalDate = None
     reference: str | None = None
