@@ -382,7 +382,21 @@ def _describe_json(raw: msgspec.Raw) -> str:
 
 
 def _not_json(data: BatchText, error: msgspec.DecodeError, source: str) -> MalformedDocument:
-    """msgspec's message, its byte offset told as a line and column."""
+    """msgspec's message, its byte offset told as a line and column; an empty file, or one
+    that starts with a byte order mark (as some editors save UTF-8), said as such."""
+    if len(data) <= _LEADING_BYTES and not data[:_LEADING_BYTES].strip():
+        return MalformedDocument([Problem("", "not valid JSON: the file is empty")], source=source)
+    if data[:3] == _BYTE_ORDER_MARK:
+        return MalformedDocument(
+            [
+                Problem(
+                    "",
+                    "not valid JSON: the file starts with a byte order mark (BOM); save it as"
+                    " UTF-8 without BOM",
+                )
+            ],
+            source=source,
+        )
     message = str(error).removeprefix("JSON is malformed: ")
     where = message.rsplit("(byte ", 1)
     if len(where) == 2 and where[1].rstrip(")").isdigit():
@@ -391,6 +405,10 @@ def _not_json(data: BatchText, error: msgspec.DecodeError, source: str) -> Malfo
         column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
         message = f"{where[0].strip()} at line {line}, column {column}"
     return MalformedDocument([Problem("", f"not valid JSON: {message}")], source=source)
+
+
+_BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+_LEADING_BYTES = 4096  # a file of blanks this long or shorter is said to be empty
 
 
 def _read_header(reader: BatchReader, folder: msgspec.Raw | None) -> None:
@@ -406,11 +424,11 @@ def json_batch(data: BatchText, reader: BatchReader, source: str) -> list[msgspe
     with refused_if_unreadable(source):
         try:
             top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+        except msgspec.ValidationError:  # JSON, but not an object: before its base class
+            reader.not_an_object()
+            return []
         except msgspec.DecodeError as error:
             raise _not_json(data, error, source) from None
-        except msgspec.ValidationError:
-            reader.problems.append(Problem("", "expected an object with `folder` and `entries`"))
-            return []
         reader.top_level_keys(_keys_as_written(data, top, source))
         _read_header(reader, top.get("folder"))
         if "entries" not in top:
@@ -488,7 +506,7 @@ def json_entries(
 
 def _yaml_entries(document: Any, reader: BatchReader) -> Iterator[Entry]:
     if not isinstance(document, dict):
-        reader.problems.append(Problem("", "expected an object with `folder` and `entries`"))
+        reader.not_an_object()
         return
     reader.top_level_keys(document)
     reader.header({"folder": document["folder"]} if "folder" in document else {})

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ledgerbridge.documents import _describe_json, _top_level_keys, json_batch
 from ledgerbridge.domain.entries import BatchReader
+from ledgerbridge.domain.malformed import MalformedDocument
 
 KEYS = ["folder", "entries", "comment", ":x"]
 
@@ -98,3 +99,31 @@ def test_a_mapped_batch_reads_as_the_same_batch_read(tmp_path: Path) -> None:
         with path.open("rb") as file:
             mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         assert _problems(mapped) == _problems(data)
+
+
+def _refusal(data: bytes) -> list[str]:
+    """Every problem the document is refused for, once read to its end (`finish`)."""
+    reader = BatchReader(expected_folder="ACME")
+    try:
+        json_batch(data, reader, "batch")
+        reader.finish()
+    except MalformedDocument as malformed:
+        return [str(problem) for problem in malformed.problems]
+    return []
+
+
+def test_a_batch_that_is_no_object_is_said_to_be_so_alone() -> None:
+    for data in (b"[]", b'"entries"', b"12"):
+        assert _refusal(data) == ["expected an object with `folder` and `entries`"]
+
+
+def test_an_empty_file_is_said_to_be_empty() -> None:
+    for data in (b"", b"  \n"):
+        assert _refusal(data) == ["not valid JSON: the file is empty"]
+
+
+def test_a_byte_order_mark_is_named_with_the_way_to_save_the_file() -> None:
+    [problem] = _refusal(b'\xef\xbb\xbf{"folder": "ACME", "entries": []}')
+
+    assert "byte order mark (BOM)" in problem
+    assert "save it as UTF-8 without BOM" in problem

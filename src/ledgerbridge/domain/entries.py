@@ -291,6 +291,11 @@ class BatchReader:
                 )
             )
 
+    def not_an_object(self) -> None:
+        """The document is no object at all: that alone is said, not each field it lacks."""
+        self.problems.append(Problem("", "expected an object with `folder` and `entries`"))
+        self._saw_entries = True
+
     def not_a_list(self, got: str) -> None:
         self.problems.append(Problem("entries", f"expected a list, got {got}"))
 
