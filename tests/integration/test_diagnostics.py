@@ -176,6 +176,7 @@ def test_credential_check_fails_once_the_certificate_expired(firm: Firm) -> None
     assert "expired on 2026-04-01 00:00 CEST" in expired.message
     assert "UTC" not in expired.message
     assert expired.fix is not None and "ledgerbridge ledger admin-auth" in expired.fix
+    assert expired.fix.startswith("The reference administrator authenticates again:")
 
 
 def test_credential_check_tells_the_expiry_in_the_clients_own_zone(firm: Firm) -> None:
@@ -194,6 +195,7 @@ def test_credential_check_fails_when_the_administrator_never_authenticated(firm:
     assert not credential.ok
     assert "never authenticated" in credential.message
     assert credential.fix is not None and "ledgerbridge ledger admin-auth" in credential.fix
+    assert "again" not in credential.fix  # a first authentication
 
 
 def test_fiscal_period_check_passes_with_an_open_year_covering_today(firm: Firm) -> None:

@@ -171,8 +171,9 @@ class Diagnostics:
                     "credential",
                     False,
                     f"The reference administrator's credential is not valid: {_lapse(link, now, zone)}.",
-                    "The reference administrator authenticates again: ledgerbridge ledger admin-auth,"
-                    f" then ledgerbridge ledger open {folder}",
+                    "The reference administrator authenticates"
+                    f"{'' if link.credential_expires_at is None else ' again'}:"
+                    f" ledgerbridge ledger admin-auth, then ledgerbridge ledger open {folder}",
                 )
             )
         checks.append(self._fiscal_period(folder, mirrored, zone, now))
