@@ -16,11 +16,14 @@ from hypothesis import strategies as st
 
 from ledgerbridge.domain.catalogue import CATALOGUE
 from ledgerbridge.domain.check import check_entry
-from ledgerbridge.domain.entries import BatchReader, Entry, parse_entry
+from ledgerbridge.domain.entries import BatchReader, Entry, entry_id_problem, parse_entry
 from ledgerbridge.domain.findings import CheckResult, Finding
 from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.domain.malformed import MalformedDocument
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
+
+# Any id the readers take: neither blank nor holding a control character.
+_ENTRY_IDS = st.text(min_size=1, max_size=12).filter(lambda text: entry_id_problem(text) is None)
 
 Document = dict[str, Any]
 
@@ -144,7 +147,7 @@ def _line(draw: st.DrawFn, usable_only: bool) -> tuple[Document, int]:
 def generated_entries(draw: st.DrawFn) -> Generated:
     """A well-formed entry over the folder: about half from usable parts, the rest anything."""
     usable_only = draw(st.booleans())
-    raw: Document = {"id": draw(st.text(min_size=1, max_size=12))}
+    raw: Document = {"id": draw(_ENTRY_IDS)}
     journal = draw(st.sampled_from(USABLE_JOURNALS if usable_only else ANY_JOURNALS))
     if journal is not None:
         raw["journal"] = journal
