@@ -558,6 +558,42 @@ def test_the_initial_connections_rejections_are_expected_and_never_failures_of_e
     assert firm.check("waiting_batches").ok
 
 
+def test_reference_data_the_ledger_refused_is_told_beside_the_checks_until_connected_again(
+    firm: Firm,
+) -> None:
+    firm.link()
+    orphan = {"code": "FNEW", "name": "New supplier", "account": "404000"}
+    refused = read_value(ReferenceData, {"third_parties": [orphan]})
+    firm.workspace.connect_client("ACME", reference=refused)
+    firm.platform.open_accounting("ACME")
+
+    failures = firm.platform.diagnostics.entry_failures("ACME")
+    [row] = firm.rejections()
+
+    assert (row["id"], row["expected"], row["settled"]) == ("third party FNEW", False, False)
+    assert failures.reference_refused == 1
+    assert failures.notes() == [
+        "1 item of the initial connection's reference data refused by the ledger:"
+        " ledgerbridge rejections ACME shows each with the ledger's message; correct the"
+        " reference file and connect the client again (ledgerbridge client connect ACME"
+        " --reference FILE), or add them in the ledger"
+    ]
+
+    firm.clock.advance(timedelta(hours=1))
+    corrected = read_value(
+        ReferenceData,
+        {
+            "accounts": [{"number": "404000", "name": "Fournisseurs d'immobilisations"}],
+            "third_parties": [orphan],
+        },
+    )
+    firm.workspace.connect_client("ACME", reference=corrected)
+    firm.platform.open_accounting("ACME")
+
+    assert firm.platform.diagnostics.entry_failures("ACME").notes() == []
+    assert len(firm.rejections()) == 1  # the first refusal stays in the Rejections tab
+
+
 def test_reference_data_rejected_again_at_a_new_connection_is_listed_again(
     firm: Firm,
 ) -> None:

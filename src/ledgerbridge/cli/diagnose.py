@@ -74,8 +74,8 @@ def doctor(folder: FolderArgument) -> None:
         say(f"Client {folder}: {counted(problems, 'problem', 'problems')} found.")
     elif notes:
         say(
-            f"Client {folder}: the link to the ledger is in order; the entries above wait for"
-            " their fix."
+            f"Client {folder}: the link to the ledger is in order; what is listed above waits"
+            " for its fix."
         )
     else:
         say(f"Client {folder}: all clear.")

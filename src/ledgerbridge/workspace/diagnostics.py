@@ -44,13 +44,17 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class EntryFailures:
-    """The client's entries the ledger rejected, and those the pre-flight says it will reject
-    as written: not one of doctor's checks (the link to the ledger can be in order while they
-    wait for the accountant), told beside them."""
+    """The client's entries the ledger rejected, those the pre-flight says it will reject as
+    written, and the reference data of its last initial connection the ledger refused: not
+    one of doctor's checks (the link to the ledger can be in order while they wait for the
+    accountant), told beside them."""
 
     folder: str
     failed: int  # sync_failed
     predicted: int  # to_verify or verified, predicted rejected against the mirrored setup
+    # Items of the last connection's reference data rejected other than as already there
+    # (a third party whose account the ledger has not, say): the client's setup lacks them.
+    reference_refused: int = 0
 
     def notes(self) -> list[str]:
         """What the accountant reads after the checks, each with where to see the fixes."""
@@ -67,6 +71,14 @@ class EntryFailures:
                 f"{will} be rejected by the ledger as written (pre-flight):"
                 f" ledgerbridge entries list {self.folder} --status to_verify,verified shows"
                 " each with its fix"
+            )
+        if self.reference_refused:
+            items = counted(self.reference_refused, "item", "items")
+            notes.append(
+                f"{items} of the initial connection's reference data refused by the ledger:"
+                f" ledgerbridge rejections {self.folder} shows each with the ledger's message;"
+                " correct the reference file and connect the client again (ledgerbridge client"
+                f" connect {self.folder} --reference FILE), or add them in the ledger"
             )
         return notes
 
@@ -327,7 +339,22 @@ class Diagnostics:
                 predicted += sum(
                     preflight.verdict(entry_of(row.content)) is not None for row in stale
                 )
-        return EntryFailures(folder, int(failed), int(predicted))
+            last_reference = (
+                sa.select(outbox.c.batch_id)
+                .where(outbox.c.client == folder, outbox.c.kind == "reference")
+                .order_by(outbox.c.created_at.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            refused = connection.execute(
+                sa.select(sa.func.count()).where(
+                    rejections.c.client == folder,
+                    rejections.c.item.is_not(None),
+                    rejections.c.expected.is_(False),
+                    rejections.c.batch_id == last_reference,
+                )
+            ).scalar_one()
+        return EntryFailures(folder, int(failed), int(predicted), int(refused))
 
     def rejections(self, folder: str) -> list[dict[str, Any]]:
         """Every rejection received for the client, newest first, settled or not."""
