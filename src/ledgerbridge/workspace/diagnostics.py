@@ -312,9 +312,10 @@ class Diagnostics:
         return Check("mirror", True, message)
 
     def entry_failures(self, folder: str) -> EntryFailures:
-        """How many of the client's entries failed synchronization, and how many waiting to
-        be sent the pre-flight predicts rejected (a verdict made against an older setup is
-        made again, as `entries list` does)."""
+        """How many of the client's entries failed synchronization, how many waiting to be
+        sent the pre-flight predicts rejected (a verdict made against an older setup is made
+        again, as `entries list` does), and how many items of its last initial connection's
+        reference data the ledger refused other than as already there."""
         pending = (Status.TO_VERIFY, Status.VERIFIED)
         with self._database.transaction(write=False) as connection:
             if find_client(connection, folder) is None:
