@@ -578,6 +578,22 @@ def test_an_unknown_entry_exits_1_for_every_verb(workspace: Workspace) -> None:
         assert "Unknown entry 'nope' for client ACME" in outcome.err, verb
 
 
+def test_a_refusal_under_json_gives_its_message_and_its_fix_apart(workspace: Workspace) -> None:
+    workspace.import_entries(invoice("a"))
+
+    outcome = workspace.cli("entries", "show", "ACME", "nope", "--json")
+
+    assert outcome.code == 1
+    assert outcome.json == {
+        "error": {
+            "code": "unknown_entry",
+            "message": "Unknown entry 'nope' for client ACME.",
+            "fix": "List the client's entries with `ledgerbridge entries list ACME`.",
+        }
+    }
+    assert "To fix: List the client's entries" in outcome.err  # stderr says both, as ever
+
+
 # -- edit and history -----------------------------------------------------------------------
 
 

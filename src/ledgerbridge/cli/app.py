@@ -59,10 +59,14 @@ app.command("doctor")(diagnose.doctor)
 _ = ledger_link  # its verbs join the `ledger` group when imported
 
 
-def _refused(kind: str, message: str, extra: dict[str, object], code: int) -> int:
+def _refused(
+    kind: str, message: str, extra: dict[str, object], code: int, *, short: str | None = None
+) -> int:
+    """`message` on stderr; under --json, the error object too, its message `short` when the
+    fix it would repeat is given apart."""
     say(message)
     if is_json():
-        emit({"error": {"code": kind, "message": message, **extra}})
+        emit({"error": {"code": kind, "message": message if short is None else short, **extra}})
     return code
 
 
@@ -104,8 +108,10 @@ def run(argv: list[str]) -> int:
         return _refused(
             "malformed_document", malformed.summary(), {"problems": problems}, EXIT_USAGE
         )
-    except Refusal as refusal:
-        return _refused(refusal.code, str(refusal), {"fix": refusal.fix}, EXIT_REFUSED)
+    except Refusal as refusal:  # under --json, the fix is its own field, not in the message
+        return _refused(
+            refusal.code, str(refusal), {"fix": refusal.fix}, EXIT_REFUSED, short=refusal.message
+        )
     except typer.Exit as done:
         return int(done.exit_code)
     except typer.TyperException as usage:  # bad usage: the parser's own message, exit 2
