@@ -118,10 +118,10 @@ limits: {label: -1, reference: "x"}
             "fiscal_years[0].status: must be one of: open, closed (got 'opened')",
             "fiscal_years[1].start: impossible date '2026-02-30': no such day in the calendar",
             "journals[0].status: must be one of: open, locked, read_only (got 'closed')",
-            "accounts[0].number: expected a text string, got int 401",
+            "accounts[0].number: expected a text string, got the number 401: write it in quotes",
             "accounts[0].collective: expected true or false, got the text 'yes'",
             "analytics.axes[0].sections: expected a list, got the text 'S1'",
-            "limits.label: must be greater than 0, got int -1",
+            "limits.label: must be greater than 0, got the number -1",
             "limits.reference: expected a whole number, got the text 'x'",
             "nme: unknown field",
             "journals[1].code: duplicate code 'J' (also journals[0])",
@@ -366,7 +366,7 @@ def test_a_key_given_twice_in_a_json_setup_is_listed_with_the_other_problems(
     assert _file_problems(setup) == [
         "folder: given twice",
         "accounts[1].collective: given twice",
-        "limits.label: must be greater than 0, got int 0",
+        "limits.label: must be greater than 0, got the number 0",
     ]
 
 

@@ -163,7 +163,7 @@ def test_an_empty_id_or_code_and_a_limit_of_zero_are_said_in_plain_words() -> No
     }
     assert sorted(str(problem) for problem in _setup_problems(setup)) == [
         "journals[0].code: must not be empty",
-        "limits.label: must be greater than 0, got int 0",
+        "limits.label: must be greater than 0, got the number 0",
     ]
 
 

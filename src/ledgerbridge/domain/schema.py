@@ -102,6 +102,8 @@ def _describe(value: object) -> str:
         return "a list"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, int | float | Decimal):
+        return f"the number {value}"
     return f"{type(value).__name__} {value!r}"
 
 
@@ -175,7 +177,11 @@ def problems_from_validation(
         elif message is not None:
             message = message.format(**item.get("ctx", {}))
             if kind not in _WITHOUT_VALUE:
-                message = f"{message}, got {_describe(item.get('input'))}"
+                given = item.get("input")
+                message = f"{message}, got {_describe(given)}"
+                if kind == "string_type" and isinstance(given, int | float | Decimal):
+                    # A code written bare in YAML (401000, 2026, even 12:30) reads as a number.
+                    message += ": write it in quotes"
         if message is None:
             message = str(item["msg"])
             if message.startswith("Value error, "):
