@@ -284,11 +284,9 @@ def export_fec(
         )
         return
     # A directory given to -o takes the file under the FEC's own name, as no -o does.
-    named = Path(output) if output is not None and not Path(output).is_dir() else None
-    if named is not None:
-        directory = named.parent
-    else:
-        directory = Path(output) if output is not None else Path.cwd()
+    given = Path(output) if output is not None else Path.cwd()
+    named = None if given.is_dir() else given
+    directory = given if named is None else given.parent
     if not directory.is_dir():
         raise Refusal(
             f"Cannot write the FEC file into {directory}: no such directory.",
