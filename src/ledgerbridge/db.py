@@ -50,7 +50,7 @@ def database_url(home: Path | None = None, url: str | None = None) -> URL:
     """Which database to use: `url`, else LEDGERBRIDGE_DATABASE_URL, else SQLite in the home."""
     chosen = url or os.environ.get(DATABASE_URL_VARIABLE) or None
     if chosen is not None:
-        return _with_driver(make_url(chosen))
+        return _checked_url(chosen, "The database URL" if url else DATABASE_URL_VARIABLE)
     if home is None:
         home = Path(os.environ.get(HOME_VARIABLE) or DEFAULT_HOME)
     home = home.expanduser()
@@ -58,10 +58,24 @@ def database_url(home: Path | None = None, url: str | None = None) -> URL:
     return URL.create("sqlite", database=str(home / SQLITE_FILE_NAME))
 
 
-def _with_driver(url: URL) -> URL:
-    """PostgreSQL is reached through psycopg 3, whatever driver the URL names or omits."""
-    if url.get_backend_name() in {"postgresql", "postgres"}:
+def _checked_url(chosen: str, source: str) -> URL:
+    """The URL of a database ledgerbridge works with: PostgreSQL (through psycopg 3, whatever
+    driver the URL names or omits) or SQLite."""
+    try:
+        url = make_url(chosen)
+    except sa.exc.ArgumentError:
+        raise DatabaseUnusable(
+            f"{source} is not a database URL: {chosen!r}.", fix=_URL_FIX
+        ) from None
+    backend = url.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
         return url.set(drivername="postgresql+psycopg")
+    if backend != "sqlite":
+        raise DatabaseUnusable(
+            f"{source} names a {backend} database: ledgerbridge works with PostgreSQL, or with"
+            " its embedded SQLite database.",
+            fix=_URL_FIX,
+        )
     return url
 
 
@@ -254,6 +268,70 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return config
+
+
+_URL_FIX = (
+    f"Write it like postgresql://USER@HOST:5432/DATABASE, or unset {DATABASE_URL_VARIABLE}"
+    " to use the embedded database of the home (--home DIR)."
+)
+_AGAIN = "What was committed before stays: running the command again is safe."
+
+
+class DatabaseUnusable(Refusal):
+    """The database cannot be reached, read or written: told with what to do about it."""
+
+    code = "database_unusable"
+    http_status = 503
+
+
+def database_problem(error: BaseException, url: URL) -> DatabaseUnusable | None:
+    """What a failure of the database itself means for the person who ran the command (a
+    damaged file, a full disk, a server out of reach), or None for any other error."""
+    if not isinstance(error, DBAPIError):
+        return None
+    cause = error.orig
+    if isinstance(cause, sqlite3.Error):
+        return _sqlite_problem(cause, url.database or "(in memory)")
+    if url.get_backend_name() == "postgresql" and isinstance(error, sa.exc.OperationalError):
+        said = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        shown = url.set(drivername="postgresql").render_as_string(hide_password=True)
+        return DatabaseUnusable(
+            f"The PostgreSQL database {shown} cannot be used: {said}.",
+            fix="Start the server, or correct the database URL (host, port, user, database"
+            f" name) in {DATABASE_URL_VARIABLE}. {_AGAIN}",
+        )
+    return None
+
+
+def _sqlite_problem(cause: sqlite3.Error, path: str) -> DatabaseUnusable | None:
+    primary = getattr(cause, "sqlite_errorcode", 0) & 0xFF
+    said = f"(SQLite: {cause})"
+    if primary in {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT}:
+        return DatabaseUnusable(
+            f"The database file {path} is damaged, or is not a ledgerbridge database {said}.",
+            fix="Restore the file from a backup, or start a new database in another home"
+            " (--home DIR or LEDGERBRIDGE_HOME); ledgerbridge leaves this file as it is.",
+        )
+    if primary in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}:
+        return DatabaseUnusable(
+            f"The database file {path} stayed locked by another process for"
+            f" {SQLITE_BUSY_TIMEOUT_SECONDS} s {said}.",
+            fix="Let the other ledgerbridge command end (a large posting or injection holds"
+            f" the database while it writes), then run this one again. {_AGAIN}",
+        )
+    if primary in {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}:
+        return DatabaseUnusable(
+            f"The database file {path} cannot be opened for writing {said}.",
+            fix="Give your user the right to write the file and its directory, or use"
+            " another home (--home DIR or LEDGERBRIDGE_HOME).",
+        )
+    if primary in {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}:
+        return DatabaseUnusable(
+            f"The database file {path} could not be written: the disk is full or failing {said}.",
+            fix=f"Free some space on its disk, or check the disk, then run the command again."
+            f" {_AGAIN}",
+        )
+    return None
 
 
 class SchemaNewerThanCode(Refusal):

@@ -299,3 +299,46 @@ def test_a_sqlite_file_made_before_keeps_its_pages_and_checkpoints_as_often(
     finally:
         database.dispose()
     assert (page_size, pages) == (4096, 9_765)  # still 40 MB of log between checkpoints
+
+
+def _sqlite_error(path: Path, writes: str) -> DBAPIError:
+    """The error a statement that `writes` gets from SQLite, as the engine hands it on."""
+    with pytest.raises(sqlite3.Error) as raised:
+        connection = sqlite3.connect(path, timeout=0, isolation_level=None, uri=True)
+        try:
+            connection.execute(writes)
+        finally:
+            connection.close()
+    return DBAPIError(writes, None, raised.value)
+
+
+def test_a_locked_or_read_only_sqlite_file_is_told_with_its_fix(tmp_path: Path) -> None:
+    path = tmp_path / "ledgerbridge.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    url = database_url(url=f"sqlite:///{path}")
+    try:
+        locked = db.database_problem(_sqlite_error(path, "INSERT INTO t VALUES (1)"), url)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    read_only = db.database_problem(
+        _sqlite_error(Path(f"file:{path}?mode=ro"), "INSERT INTO t VALUES (1)"), url
+    )
+
+    assert locked is not None and read_only is not None
+    assert locked.message.startswith(f"The database file {path} stayed locked by another process")
+    assert locked.fix is not None and locked.fix.startswith(
+        "Let the other ledgerbridge command end"
+    )
+    assert read_only.message.startswith(f"The database file {path} cannot be opened for writing")
+
+
+def test_an_error_of_a_statement_is_no_problem_of_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "ledgerbridge.sqlite"
+    sqlite3.connect(path).close()
+    url = database_url(url=f"sqlite:///{path}")
+
+    assert db.database_problem(_sqlite_error(path, "SELECT * FROM nowhere"), url) is None
+    assert db.database_problem(ValueError("not from a database"), url) is None

@@ -124,6 +124,15 @@ def run(argv: list[str]) -> int:
     except (typer.Abort, KeyboardInterrupt):
         return _interrupted()
     except Exception as error:
+        problem = _database_problem(error)
+        if problem is not None:
+            return _refused(
+                problem.code,
+                str(problem),
+                {"fix": problem.fix},
+                EXIT_REFUSED,
+                short=problem.message,
+            )
         with contextlib.suppress(Exception):  # the details are worth a try, not a traceback
             ensure_log()
             from ledgerbridge.logs import log
@@ -138,6 +147,18 @@ def run(argv: list[str]) -> int:
             EXIT_REFUSED,
         )
     return 0
+
+
+def _database_problem(error: Exception) -> Refusal | None:
+    """The database's own failure (a damaged file, a server out of reach), told for people."""
+    if "ledgerbridge.db" not in sys.modules:  # no database opened: not one of those
+        return None
+    from ledgerbridge.db import database_problem, database_url
+
+    try:
+        return database_problem(error, database_url(SETTINGS.home))
+    except Refusal:  # the URL itself is wrong: then the database was never reached
+        return None
 
 
 def main() -> None:
