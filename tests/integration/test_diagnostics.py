@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import FixedClock
 from ledgerbridge.domain.entries import Entry, entry_document, parse_entry
 from ledgerbridge.domain.lifecycle import Status
-from ledgerbridge.domain.setup import FolderSetup, ReferenceData, read_value
+from ledgerbridge.domain.setup import Account, FolderSetup, ReferenceData, ThirdParty, read_value
 from ledgerbridge.platform import Platform
 from ledgerbridge.relay.errors import CertificateExpired
 from ledgerbridge.workspace.diagnostics import Check
@@ -591,7 +592,44 @@ def test_reference_data_the_ledger_refused_is_told_beside_the_checks_until_conne
     firm.platform.open_accounting("ACME")
 
     assert firm.platform.diagnostics.entry_failures("ACME").notes() == []
-    assert len(firm.rejections()) == 1  # the first refusal stays in the Rejections tab
+    # The first refusal stays in the Rejections tab, settled: the ledger took the item since.
+    [row] = firm.rejections()
+    assert (row["id"], row["settled"], row["at"]) == ("third party FNEW", True, NOW.isoformat())
+
+
+def test_reference_data_refused_then_added_in_the_ledger_is_settled_at_the_next_connection(
+    firm: Firm,
+) -> None:
+    firm.link()
+    orphan = {"code": "FNEW", "name": "New supplier", "account": "404000"}
+    refused = read_value(ReferenceData, {"third_parties": [orphan]})
+    firm.workspace.connect_client("ACME", reference=refused)
+    firm.platform.open_accounting("ACME")
+    firm.clock.advance(timedelta(hours=1))
+    unrelated = read_value(ReferenceData, {"accounts": [{"number": "471000"}]})
+    firm.workspace.connect_client("ACME", reference=unrelated)
+    firm.platform.open_accounting("ACME")
+
+    assert [(row["id"], row["settled"]) for row in firm.rejections()] == [
+        ("third party FNEW", False)  # the other connection said nothing of it
+    ]
+
+    setup = firm.platform.ledger.folder_setup("ACME")
+    firm.platform.ledger.apply_setup(
+        msgspec.structs.replace(
+            setup,
+            accounts=[*setup.accounts, Account(number="404000", name="Immobilisations")],
+            third_parties=[*setup.third_parties, ThirdParty(**orphan)],
+        )
+    )
+    firm.clock.advance(timedelta(hours=1))
+    firm.workspace.connect_client("ACME", reference=refused)
+    firm.platform.open_accounting("ACME")
+
+    assert [(row["id"], row["expected"], row["settled"]) for row in firm.rejections()] == [
+        ("third party FNEW", True, True),  # found in the ledger: expected
+        ("third party FNEW", False, True),  # the first refusal, settled by it
+    ]
 
 
 def test_reference_data_rejected_again_at_a_new_connection_is_listed_again(

@@ -58,22 +58,27 @@ def test_items_the_folder_has_are_rejected_as_expected_the_others_added_or_refus
     assert ThirdParty(code="FSIEMENS", name="Siemens AG", account="401100") in setup.third_parties
     assert "FNOWHERE" not in {party.code for party in setup.third_parties}
     results = linked.collect_results("ACME")
-    assert [(r.item, r.expected, r.result["code"], r.result["message"]) for r in results] == [
-        ("account 401000", True, "record_already_exists", "Record already exists: account 401000"),
-        (
-            "third party FEDF",
-            True,
-            "record_already_exists",
-            "Record already exists: third party FEDF",
-        ),
-        ("third party FNOWHERE", False, "record_not_found", "Record not found"),
+    # Every item is answered, in the batch's order; an added one as accepted.
+    assert [(r.item, r.expected, r.result["status"], r.result.get("code")) for r in results] == [
+        ("account 401000", True, "rejected", "record_already_exists"),
+        ("account 401100", False, "accepted", None),
+        ("third party FEDF", True, "rejected", "record_already_exists"),
+        ("third party FSIEMENS", False, "accepted", None),
+        ("third party FNOWHERE", False, "rejected", "record_not_found"),
+    ]
+    assert [r.result.get("message") for r in results if r.result["status"] == "rejected"] == [
+        "Record already exists: account 401000",
+        "Record already exists: third party FEDF",
+        "Record not found",
     ]
     assert [r.key for r in results] == [
         "account:401000",
+        "account:401100",
         "third_party:FEDF",
+        "third_party:FSIEMENS",
         "third_party:FNOWHERE",
     ]
-    assert results[2].result["findings"][0]["detail"] == (
+    assert results[4].result["findings"][0]["detail"] == (
         "third party FNOWHERE belongs to account 409999, which folder ACME does not have"
     )
 

@@ -191,6 +191,13 @@ def _reference_rejection(
     return Answer(item.position, item.key, label, _json(result), expected)
 
 
+def _reference_added(item: StoredItem, label: str) -> Answer:
+    # Told too, though nothing is wrong with it: an earlier connection's refusal of the same
+    # item is settled by it in the workspace's Rejections tab.
+    result = {"id": item.key.split(":", 1)[1], "status": "accepted"}
+    return Answer(item.position, item.key, label, _json(result), False)
+
+
 def inject_reference(
     ledger: InjectionLedger, folder: str, items: Iterable[StoredItem]
 ) -> Injection:
@@ -198,7 +205,8 @@ def inject_reference(
 
     The rejections are expected: the ledger keeps its own records. A third party whose
     account the folder has not (even with this batch's accounts) is rejected as Sage GE
-    does, `Record not found`. All additions go in one setup update.
+    does, `Record not found`. All additions go in one setup update. Every item is answered,
+    an added one as accepted.
     """
     setup = ledger.folder_setup(folder)
     accounts = {account.number for account in setup.accounts}
@@ -226,6 +234,7 @@ def inject_reference(
                 continue
             accounts.add(account.number)
             new_accounts.append(account)
+            injection.answers.append(_reference_added(item, label))
             continue
         party = read_value(ThirdParty, document)
         label = f"third party {party.code}"
@@ -255,12 +264,13 @@ def inject_reference(
         else:
             parties.add(party.code)
             new_parties.append(party)
+            injection.answers.append(_reference_added(item, label))
     injection.answers.sort(key=lambda answer: answer.position)
     expected = [answer for answer in injection.answers if answer.expected]
     injection.expected_rejections = len(expected)
     injection.expected_items = [answer.item or answer.key for answer in expected]
-    injection.rejected = len(injection.answers) - len(expected)
     injection.reference_added = len(new_accounts) + len(new_parties)
+    injection.rejected = len(injection.answers) - len(expected) - injection.reference_added
     if injection.reference_added:
         ledger.apply_setup(
             msgspec.structs.replace(

@@ -389,7 +389,9 @@ class Diagnostics:
                 "code": row.code,
                 "message": row.message,
                 "at": row.at.isoformat(),
-                "settled": bool(row.expected or row.status in settled_statuses),
+                "settled": bool(
+                    row.expected or row.status in settled_statuses or row.settled_at is not None
+                ),
                 "expected": bool(row.expected),
             }
             for row in rows

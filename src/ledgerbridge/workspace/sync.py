@@ -411,9 +411,13 @@ def _apply_results(
     connection: Connection, folder: str, results: Sequence[IncomingResult], now: datetime
 ) -> ResultsReport:
     # Reference data (initial connection) names an item, not an entry revision to settle.
-    reference = _not_yet_recorded(connection, folder, [r for r in results if r.item is not None])
+    taken = [r for r in results if r.item is not None and r.result.get("status") == "accepted"]
+    refused = [r for r in results if r.item is not None and r.result.get("status") != "accepted"]
+    reference = _not_yet_recorded(connection, folder, refused)
     expected = [result for result in reference if result.expected]
     answers = [result for result in results if result.item is None]
+    # The ledger has these items now: an earlier refusal of any of them is settled.
+    _settle_reference(connection, folder, [r.item for r in [*taken, *expected] if r.item], now)
     if reference:
         connection.execute(
             rejections.insert(),
@@ -521,6 +525,22 @@ def _apply_results(
         expected_rejections=len(expected),
         ignored=ignored,
     )
+
+
+def _settle_reference(
+    connection: Connection, folder: str, items: Sequence[str], now: datetime
+) -> None:
+    for start in range(0, len(items), ID_CHUNK):
+        connection.execute(
+            rejections.update()
+            .where(
+                rejections.c.client == folder,
+                rejections.c.item.in_(items[start : start + ID_CHUNK]),
+                rejections.c.expected.is_(False),
+                rejections.c.settled_at.is_(None),
+            )
+            .values(settled_at=now)
+        )
 
 
 def _synchronizing(

@@ -108,6 +108,8 @@ rejections = sa.Table(
     sa.Column("at", Moment, nullable=False),
     sa.Column("expected", sa.Boolean, nullable=False),
     sa.Column("batch_id", sa.String, nullable=True),  # the batch answered; migration 0009
+    # Reference data refused, then taken or found by a later connection (migration 0013).
+    sa.Column("settled_at", Moment, nullable=True),
     sa.Index("ix_ws_rejections_client", "client", "at"),
 )
 
