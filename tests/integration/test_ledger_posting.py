@@ -220,16 +220,61 @@ def test_a_key_met_again_in_a_later_chunk_is_a_replay_or_a_conflict(
     assert [entry.id for entry in acme.posted_entries("ACME")].count("a") == 1
 
 
-def test_a_new_revision_under_its_own_key_is_posted_as_a_new_entry(acme: Ledger) -> None:
-    post(acme, [purchase("a")], key=lambda entry: f"ACME/{entry.id}/1")
+def workspace_key(revision: int) -> Callable[[Entry], str]:
+    return lambda entry: f"ACME/{entry.id}/{revision}"
+
+
+@pytest.mark.parametrize("first", ["direct", "workspace"])
+def test_an_id_posted_under_one_key_is_a_replay_under_another_with_the_same_content(
+    acme: Ledger, first: str
+) -> None:
+    # The same entry posted directly (keyed by its id) and from the workspace (client, id
+    # and revision), whichever came first: one entry in the books.
+    keys = {"direct": lambda entry: entry.id, "workspace": workspace_key(1)}
+    second = "workspace" if first == "direct" else "direct"
+    post(acme, [purchase("a"), sale("b")], key=keys[first])
+
+    summary, results = post(acme, [sale("b"), purchase("a")], key=keys[second])
+
+    assert summary == PostingSummary("ACME", accepted=0, replayed=2, rejected=0)
+    assert [(r.id, r.entry_number, r.replay) for r in results] == [
+        ("b", 2, True),
+        ("a", 1, True),
+    ]
+    assert numbers(acme) == [("2026", 1, "a"), ("2026", 2, "b")]
+
+
+def test_an_id_posted_under_another_key_with_other_content_is_a_conflict(acme: Ledger) -> None:
+    post(acme, [purchase("a")])
+
+    summary, results = post(acme, [purchase("a", amount="150.00")], key=workspace_key(2))
+
+    [conflict] = results
+    assert summary == PostingSummary("ACME", accepted=0, replayed=0, rejected=1)
+    assert conflict.message == (
+        "Entry already posted as number 1 of fiscal year 2026 with other content"
+    )
+    assert conflict.findings[0].detail == (
+        "entry 'a' was already posted as entry 1 of fiscal year 2026, under key 'a', with"
+        " other content; posted entries are never changed"
+    )
+    assert numbers(acme) == [("2026", 1, "a")]
+
+
+def test_an_id_is_posted_once_whatever_its_keys_within_one_batch(acme: Ledger) -> None:
+    revisions = iter([1, 2])
 
     summary, results = post(
-        acme, [purchase("a", amount="150.00")], key=lambda entry: f"ACME/{entry.id}/2"
+        acme,
+        [purchase("a"), purchase("a", amount="150.00")],
+        key=lambda entry: f"ACME/{entry.id}/{next(revisions)}",
     )
 
+    assert [(r.entry_number, r.code) for r in results] == [
+        (1, None),
+        (None, "idempotency_conflict"),
+    ]
     assert summary.accepted == 1
-    assert results[0].entry_number == 2
-    assert [entry.key for entry in acme.posted_entries("ACME")] == ["ACME/a/1", "ACME/a/2"]
 
 
 def test_a_replay_answers_the_first_result_even_after_the_setup_has_changed(

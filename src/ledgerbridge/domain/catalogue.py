@@ -326,12 +326,12 @@ _add(
         seed_error=None,
         message="Entry already posted as number {number} of fiscal year {fiscal_year} with other content",
         when=Text(
-            "an entry is sent again under the same idempotency key with other content",
-            "une écriture est renvoyée sous la même clé d'idempotence avec un autre contenu",
+            "an entry is sent again, under the same idempotency key or with the id of an entry the folder has, with other content",
+            "une écriture est renvoyée, sous la même clé d'idempotence ou avec l'identifiant d'une écriture du dossier, avec un autre contenu",
         ),
         cause=Text(
-            "The ledger already posted an entry under this idempotency key (the same id, and from the workspace the same revision) with other content. A posted entry is never changed, so the new content is not posted.",
-            "Le logiciel comptable a déjà comptabilisé une écriture sous cette clé d'idempotence (le même identifiant et, depuis l'espace de travail, la même révision) avec un autre contenu. Une écriture comptabilisée n'est jamais modifiée : le nouveau contenu n'est donc pas comptabilisé.",
+            "The ledger already posted an entry of this id in the folder (sent directly with `ledger post`, or from the workspace, whatever the revision) with other content. An id is posted once in a folder and a posted entry is never changed, so the new content is not posted.",
+            "Le logiciel comptable a déjà comptabilisé une écriture de cet identifiant dans le dossier (envoyée directement par `ledger post`, ou depuis l'espace de travail, quelle que soit la révision) avec un autre contenu. Un identifiant n'est comptabilisé qu'une fois par dossier et une écriture comptabilisée n'est jamais modifiée : le nouveau contenu n'est donc pas comptabilisé.",
         ),
         remedies=(
             Text(

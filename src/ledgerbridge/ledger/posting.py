@@ -60,22 +60,29 @@ class PostingSummary:
         }
 
 
-# An entry posted under a key: its fingerprint, fiscal year, number and id.
-PostedKey = tuple[str, str, int, str]
+# An entry posted: its fingerprint, fiscal year, number, id and the key it was posted under.
+PostedKey = tuple[str, str, int, str, str]
 
 
 def idempotency_conflict(entry_id: str, key: str, posted: PostedKey) -> CheckResult:
-    _, fiscal_year, number, posted_id = posted
-    other = (
-        "other content"
-        if posted_id == entry_id
-        else f"another entry's content (entry {posted_id!r})"
-    )
+    _, fiscal_year, number, posted_id, posted_key = posted
+    if posted_key == key:
+        other = (
+            "other content"
+            if posted_id == entry_id
+            else f"another entry's content (entry {posted_id!r})"
+        )
+        what = f"key {key!r} was already posted as entry {number} of fiscal year {fiscal_year}"
+    else:  # the same id, posted under another key: by `ledger post`, or from the workspace
+        other = "other content"
+        what = (
+            f"entry {entry_id!r} was already posted as entry {number} of fiscal year"
+            f" {fiscal_year}, under key {posted_key!r},"
+        )
     finding = Finding(
         "idempotency_conflict",
         None,
-        f"key {key!r} was already posted as entry {number} of fiscal year"
-        f" {fiscal_year} with {other}; posted entries are never changed",
+        f"{what} with {other}; posted entries are never changed",
         (("number", str(number)), ("fiscal_year", fiscal_year)),
     )
     return CheckResult(id=entry_id, findings=(finding,))
@@ -112,8 +119,9 @@ def chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
 
 
 @functools.cache  # built once per database kind, not at each batch
-def _known_keys_query(dialect: str) -> sa.Select[Any]:
-    """The entries of a folder already posted under any of the `keys`, in one query."""
+def _known_query(dialect: str) -> sa.CompoundSelect[Any]:
+    """The entries of a folder already posted under any of the `keys`, or with any of the
+    `ids` (under another key), in one query."""
     columns = (
         posted_entries.c.key,
         posted_entries.c.fingerprint,
@@ -123,22 +131,33 @@ def _known_keys_query(dialect: str) -> sa.Select[Any]:
     )
     of_folder = posted_entries.c.folder_id == sa.bindparam("folder_id")
     if dialect != "postgresql":
-        return sa.select(*columns).where(
-            of_folder, posted_entries.c.key.in_(sa.bindparam("keys", expanding=True))
+        return sa.union_all(
+            *(
+                sa.select(*columns).where(of_folder, column.in_(sa.bindparam(name, expanding=True)))
+                for column, name in (
+                    (posted_entries.c.key, "keys"),
+                    (posted_entries.c.entry_id, "ids"),
+                )
+            )
         )
     from sqlalchemy.dialects import postgresql  # loaded only where it is used
 
-    # PostgreSQL: a join on the unnested keys is looked up in the key's index whatever the
-    # statistics say. With `IN (...)`, an analyze that ran while a large batch was still
+    # PostgreSQL: a join on the unnested values is looked up in the column's index whatever
+    # the statistics say. With `IN (...)`, an analyze that ran while a large batch was still
     # uncommitted made the table look empty, and each chunk scanned every posted entry
     # once per key.
-    wanted = (
-        sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(sa.String)))
-        .table_valued("key")
-        .render_derived(name="wanted")
-    )
-    return sa.select(*columns).select_from(
-        wanted.join(posted_entries, sa.and_(of_folder, posted_entries.c.key == wanted.c.key))
+    def joined(column: sa.ColumnElement[str], name: str) -> sa.Select[Any]:
+        wanted = (
+            sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(sa.String)))
+            .table_valued("value")
+            .render_derived(name=f"wanted_{name}")
+        )
+        return sa.select(*columns).select_from(
+            wanted.join(posted_entries, sa.and_(of_folder, column == wanted.c.value))
+        )
+
+    return sa.union_all(
+        joined(posted_entries.c.key, "keys"), joined(posted_entries.c.entry_id, "ids")
     )
 
 
@@ -313,14 +332,15 @@ class Numbering:
         self.folder_id = start.folder_id
         self.index = start.index
         self.counters = start.counters
-        self.known_keys = _known_keys_query(connection.dialect.name)
+        self.known = _known_query(connection.dialect.name)
         entry_values = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
         self.date_value = entry_values.converter("date")
         self.posted_at = entry_values.converter("posted_at")(start.posted_at)
-        # A folder with nothing posted when the batch locked it: the only keys to look up
-        # are those the batch posted itself, tracked here.
+        # A folder with nothing posted when the batch locked it: the only keys and ids to
+        # look up are those the batch posted itself, tracked here.
         self.fresh = not start.counters.found
-        self.own: set[str] = set()
+        self.own_keys: set[str] = set()
+        self.own_ids: set[str] = set()
         self.days: dict[date, Any] = {}  # each day's value for the driver
         self.accepted = self.replayed = self.rejected = 0
 
@@ -334,33 +354,42 @@ class Numbering:
             folder=folder, accepted=self.accepted, replayed=self.replayed, rejected=self.rejected
         )
 
-    def _known(self, keys: list[str]) -> dict[str, PostedKey]:
-        own = self.own
-        wanted = list({key for key in keys if key in own} if self.fresh else set(keys))
-        known: dict[str, PostedKey] = {}
-        if wanted:
+    def _known(self, items: list[Candidate]) -> tuple[dict[str, PostedKey], dict[str, PostedKey]]:
+        """The entries already posted under the items' keys, and with the items' ids."""
+        keys = {item.key for item in items}
+        ids = {item.id for item in items}
+        if self.fresh:
+            keys &= self.own_keys
+            ids &= self.own_ids
+        by_key: dict[str, PostedKey] = {}
+        by_id: dict[str, PostedKey] = {}
+        if keys or ids:
             for row in self.connection.execute(
-                self.known_keys, {"folder_id": self.folder_id, "keys": wanted}
+                self.known,
+                {"folder_id": self.folder_id, "keys": sorted(keys), "ids": sorted(ids)},
             ):
-                known[row.key] = (row.fingerprint, row.fiscal_year, row.number, row.entry_id)
-        return known
+                posted = (row.fingerprint, row.fiscal_year, row.number, row.entry_id, row.key)
+                by_key[row.key] = by_id[row.entry_id] = posted
+        return by_key, by_id
 
     def number(self, candidates: Candidates) -> Prepared:
         """Each entry's result, in the chunk's order, and the rows of those newly posted."""
         items, checked = candidates
-        known = self._known([item.key for item in items])
+        by_key, by_id = self._known(items)
         others = iter(checked)
         numbered: list[Numbered | None] = []
         rejected: list[CheckResult] = []
         rows: list[Row] = []
-        own, fresh, days = self.own, self.fresh, self.days
+        own_keys, own_ids, fresh, days = self.own_keys, self.own_ids, self.fresh, self.days
         last_numbers = self.counters.last_numbers
         folder_id, posted_at, date_value = self.folder_id, self.posted_at, self.date_value
         for item in items:
             year = item.fiscal_year
             result = next(others) if year is None else None
             entry_key = item.key
-            already = known.get(entry_key)
+            # An id is posted once in a folder, whatever the key: by `ledger post` (the id)
+            # or from the workspace (client, id and revision), an entry is one entry.
+            already = by_key.get(entry_key) or by_id.get(item.id)
             if already is not None:
                 # Posted already (by an earlier batch or earlier in this one): whatever the
                 # setup says now, the answer is the first one, or a conflict. The same key
@@ -379,9 +408,16 @@ class Numbering:
                 continue
             assert year is not None and item.date is not None  # an accepted entry's
             number = last_numbers[year] = last_numbers.get(year, 0) + 1
-            known[entry_key] = (item.fingerprint, year, number, item.id)
+            by_key[entry_key] = by_id[item.id] = (
+                item.fingerprint,
+                year,
+                number,
+                item.id,
+                entry_key,
+            )
             if fresh:
-                own.add(entry_key)
+                own_keys.add(entry_key)
+                own_ids.add(item.id)
             day = item.date
             value = days.get(day)
             if value is None:

@@ -54,6 +54,8 @@ posted_entries = sa.Table(
     # The idempotency key: an entry is posted once per folder, whatever is resent.
     sa.UniqueConstraint("folder_id", "key", name="uq_ledger_entries_key"),
     sa.UniqueConstraint("folder_id", "fiscal_year", "number", name="uq_ledger_entries_number"),
+    # An id is posted once in a folder whatever its key (migration 0014): looked up by it too.
+    sa.Index("ix_ledger_entries_entry_id", "folder_id", "entry_id"),
 )
 
 IMMUTABLE_TABLES = ("ledger_entries",)
