@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 import msgspec
 
 from ledgerbridge.domain.entries import BATCH_FIELDS, BatchReader, Entry
+from ledgerbridge.domain.given_twice import KeysGivenTwice
 from ledgerbridge.domain.malformed import MalformedDocument, Problem, join_path
 from ledgerbridge.domain.setup import FolderSetup, parse_setup
 
@@ -139,43 +140,9 @@ def _load_yaml(path: Path) -> LoadedDocument:
 
 
 def _load_json(stream: BinaryIO) -> LoadedDocument:
-    twice: list[tuple[dict[str, Any], str]] = []  # (the object, a key given twice in it)
-
-    def noting_keys_given_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        value = dict(pairs)
-        if len(value) < len(pairs):
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen:
-                    twice.append((value, key))
-                seen.add(key)
-        return value
-
-    value = json.load(stream, parse_float=Decimal, object_pairs_hook=noting_keys_given_twice)
-    return LoadedDocument(value, _located(value, twice) if twice else [])
-
-
-def _located(document: Any, twice: list[tuple[dict[str, Any], str]]) -> list[Problem]:
-    """The problems of keys given twice, each object found in the document by its identity
-    (the objects are kept alive in `twice`, so no other can take their identity)."""
-    keys: dict[int, list[str]] = {}
-    for value, key in twice:
-        keys.setdefault(id(value), []).append(key)
-    problems = []
-    pending: list[tuple[str, Any]] = [("", document)]
-    while pending:  # depth first, in the order written
-        path, value = pending.pop()
-        if isinstance(value, dict):
-            problems += [
-                Problem(join_path(path, [key]), "given twice") for key in keys.get(id(value), [])
-            ]
-            items = [(join_path(path, [key]), item) for key, item in value.items()]
-        elif isinstance(value, list):
-            items = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
-        else:
-            continue
-        pending += reversed(items)
-    return problems
+    twice = KeysGivenTwice()
+    value = json.load(stream, parse_float=Decimal, object_pairs_hook=twice)
+    return LoadedDocument(value, twice.problems(value))
 
 
 # A setup, a reference, a patch or a YAML batch goes a few levels deep; far deeper is no such

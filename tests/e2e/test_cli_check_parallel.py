@@ -182,6 +182,24 @@ def test_every_problem_of_a_malformed_batch_is_told_in_document_order(
     assert parallel_runs
 
 
+def test_a_key_given_twice_in_an_entry_is_told_alike(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parallel_runs: list[int]
+) -> None:
+    entries = [_entry(n) for n in range(24)]
+    batch = _write(tmp_path / "batch.json", {"folder": "ACME", "entries": entries})
+    text = batch.read_text(encoding="utf-8")
+    at = text.index('"e0013"')
+    debit = text.index('"debit": ', at)  # the first debit of entries[13], written again
+    twice = text[:debit] + '"debit": "999.00", ' + text[debit:]
+    batch.write_text(twice, encoding="utf-8")
+
+    outcome = _same_as_one_pass(cli, monkeypatch, batch)
+
+    assert outcome.code == 2
+    assert "entries[13].lines[0].debit: given twice" in outcome.err
+    assert parallel_runs
+
+
 @pytest.mark.parametrize(
     "head",
     [

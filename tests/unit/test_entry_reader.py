@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledgerbridge.domain.entries import (
+    BatchReader,
     Entry,
     decode_entry,
     entry_document,
@@ -23,7 +24,7 @@ from ledgerbridge.domain.entries import (
     is_strict_entry,
     parse_entry,
 )
-from ledgerbridge.domain.malformed import MalformedDocument
+from ledgerbridge.domain.malformed import MalformedDocument, Problem, join_path
 
 _text = st.one_of(st.none(), st.just(""), st.text(max_size=8), st.integers(0, 9), st.booleans())
 _amount = st.one_of(
@@ -202,3 +203,118 @@ def test_usual_entries_are_told_strict_and_the_rest_left_to_the_reader() -> None
     assert not is_strict_entry('{"id": "a", "label": "\\ud800"}')  # not strict JSON
     assert not is_strict_entry('{"id": "a", "memo": "x"}')
     assert not is_strict_entry('{"id": "a", "lines": [{"debit": NaN}]}')
+
+
+def _written(value: object, repeat: int | None, ascii_only: bool, paths: list[str], at: str) -> str:
+    """`value` as JSON, the `repeat`-th object met (depth first) with its first key written
+    twice; `paths` gets each object's path, in the order met."""
+    if isinstance(value, dict):
+        number = len(paths)
+        paths.append(at)
+        pairs = list(value.items())
+        if number == repeat and pairs:
+            pairs.append(pairs[0])
+        return (
+            "{"
+            + ",".join(
+                json.dumps(key, ensure_ascii=ascii_only)
+                + ":"
+                + _written(item, repeat, ascii_only, paths, join_path(at, [key]))
+                for key, item in pairs
+            )
+            + "}"
+        )
+    if isinstance(value, list):
+        return (
+            "["
+            + ",".join(
+                _written(item, repeat, ascii_only, paths, f"{at}[{index}]")
+                for index, item in enumerate(value)
+            )
+            + "]"
+        )
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
+def _read_in_a_batch(text: str) -> tuple[Entry | None, list[Problem]]:
+    reader = BatchReader()
+    entry = reader.entry_json(text.encode())
+    return entry, reader.problems
+
+
+@settings(max_examples=400)
+@given(_entry, st.booleans(), st.data())
+def test_a_key_given_twice_anywhere_in_an_entry_is_refused_by_its_path(
+    document: dict[str, object], ascii_only: bool, data: st.DataObject
+) -> None:
+    paths: list[str] = []
+    _written(document, None, ascii_only, paths, "")
+    chosen = data.draw(st.integers(0, len(paths) - 1))
+    repeated = _written(document, chosen, ascii_only, [], "")
+    first_key = next(iter(_object_at(document, paths[chosen])), None)
+
+    entry, problems = _read_in_a_batch(repeated)
+
+    if first_key is None:  # an empty object: nothing to write twice
+        return
+    assert entry is None
+    twice = Problem(join_path("entries[0]", [join_path(paths[chosen], [first_key])]), "given twice")
+    assert problems[0] == twice
+
+
+@settings(max_examples=400)
+@given(_entry, st.booleans())
+def test_an_entry_with_no_key_twice_reads_in_a_batch_as_alone(
+    document: dict[str, object], ascii_only: bool
+) -> None:
+    text = json.dumps(document, ensure_ascii=ascii_only)
+
+    entry, problems = _read_in_a_batch(text)
+
+    assert entry == _by_schema(text)
+    assert all(problem.message != "given twice" for problem in problems)
+
+
+def _object_at(document: object, path: str) -> dict[str, object]:
+    """The object `_written` met at `path`."""
+    found: list[object] = []
+
+    def walk(value: object, at: str) -> None:
+        if at == path and isinstance(value, dict):
+            found.append(value)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, join_path(at, [key]))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{at}[{index}]")
+
+    walk(document, "")
+    value = found[0]
+    assert isinstance(value, dict)
+    return value
+
+
+def test_colons_in_values_nulls_and_escapes_are_no_key_given_twice() -> None:
+    written = (
+        '{"id":"a:1","label":"x\\u003a y: z","journal":null,"date":"2026-03-01",'
+        '"lines":[{"account":"512000","debit":"1","credit":"0"},'
+        '{"account":"706000","credit":"1","label":"\\u00e9t\\u00e9 : "}]}'
+    )
+
+    entry, problems = _read_in_a_batch(written)
+
+    assert problems == []
+    assert entry is not None and entry.label == "x: y: z" and entry.lines is not None
+    assert entry.lines[1].label == "été : "
+
+
+def test_a_key_given_twice_beside_an_escaped_colon_is_refused() -> None:
+    written = (
+        '{"id":"a","label":"\\u003a","lines":[{"account":"512000","debit":"100","debit":"1"}]}'
+    )
+
+    entry, problems = _read_in_a_batch(written)
+
+    assert entry is None
+    assert problems == [Problem("entries[0].lines[0].debit", "given twice")]

@@ -125,9 +125,9 @@ class _ChunkReader(BatchReader):
         self.first_seen: dict[str, int] = {}  # id -> index of its first entry in the chunk
         self.repeats: list[tuple[int, str]] = []  # (entry index, id) of its other entries
 
-    def entry(self, raw: object) -> Entry | None:
+    def entry(self, raw: object, *, given_twice: Iterable[Problem] = ()) -> Entry | None:
         index, known = self.count, len(self.problems)
-        entry = super().entry(raw)
+        entry = super().entry(raw, given_twice=given_twice)
         self.found.extend((index, p.path, p.message) for p in self.problems[known:])
         return entry
 

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from ledgerbridge.domain.malformed import MalformedDocument, Problem
+from ledgerbridge.domain.given_twice import json_given_twice
+from ledgerbridge.domain.malformed import MalformedDocument, Problem, join_path
 from ledgerbridge.domain.values import CENT, MAX_INTEGER_DIGITS, checked_amount
 
 
@@ -142,6 +143,27 @@ def is_strict_entry(data: bytes | str) -> bool:
     return True
 
 
+def _may_hold_a_key_twice(data: bytes | msgspec.Raw, entry: Entry) -> bool:
+    """False when `data`, read as `entry`, surely holds no key twice; True when it may.
+
+    Each key of the text is written with a colon, and so is each present field of the
+    entry written back, while the values' colons are in both alike (one escaped in the text
+    is counted too, and so is `\u003a` written as text: more colons only ever mean "may").
+    So as many colons in the text as in the entry written back means as many keys as
+    present fields: none given twice. More may also be a key written null or zero, which
+    the exact reading then tells apart.
+    """
+    text = bytes(data)
+    colons = text.count(b":")
+    if b"\\u" in text:
+        colons += text.count(b"\\u003a") + text.count(b"\\u003A")
+    return colons != _ENCODER.encode(entry).count(b":")
+
+
+def _given_twice(data: bytes | msgspec.Raw) -> tuple[Any, list[Problem]]:
+    return json_given_twice(bytes(data))
+
+
 def _prefix(index: int | None) -> str:
     return "" if index is None else f"entries[{index}]"
 
@@ -255,10 +277,16 @@ class BatchReader:
                 Problem("folder", f"the document is for folder {folder!r}, {named}")
             )
 
-    def entry(self, raw: object) -> Entry | None:
-        """The entry from Python values, or None when it is malformed (its problems are kept)."""
+    def entry(self, raw: object, *, given_twice: Iterable[Problem] = ()) -> Entry | None:
+        """The entry from Python values, or None when it is malformed (its problems are kept):
+        `given_twice`, the problems of its keys given twice (paths within the entry)."""
         index = self.count
         self.count += 1
+        twice = [
+            Problem(join_path(_prefix(index), [problem.path]), problem.message)
+            for problem in given_twice
+        ]
+        self.problems.extend(twice)
         try:
             entry = parse_entry(raw, index)
         except MalformedDocument as malformed:
@@ -268,14 +296,20 @@ class BatchReader:
                 self._note_id(raw_id, index)
             return None
         self._note_id(entry.id, index)
-        return entry
+        return None if twice else entry
 
     def entry_json(self, data: bytes | msgspec.Raw) -> Entry | None:
-        """The entry from its JSON text (fast); what the fast reader refuses goes to `entry`."""
+        """The entry from its JSON text (fast); what the fast reader refuses goes to `entry`,
+        and so does an entry with a key given twice, which the fast reader would not tell."""
         try:
             entry = _DECODER.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
-            return self.entry(json.loads(bytes(data), parse_float=Decimal))
+            raw, twice = _given_twice(data)
+            return self.entry(raw, given_twice=twice)
+        if _may_hold_a_key_twice(data, entry):
+            raw, twice = _given_twice(data)
+            if twice:
+                return self.entry(raw, given_twice=twice)
         index = self.count
         self.count += 1
         self._note_id(entry.id, index)
