@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -66,7 +67,8 @@ def _refused(
     fix it would repeat is given apart."""
     say(message)
     if is_json():
-        emit({"error": {"code": kind, "message": message if short is None else short, **extra}})
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # stdout may be gone
+            emit({"error": {"code": kind, "message": message if short is None else short, **extra}})
     return code
 
 
@@ -124,6 +126,14 @@ def run(argv: list[str]) -> int:
     except (typer.Abort, KeyboardInterrupt):
         return _interrupted()
     except Exception as error:
+        unwritable = _unwritable_output(error)
+        if unwritable is not None:  # told on stderr alone: the output is what failed
+            say(
+                f"ledgerbridge could not write its output: {unwritable}. What was committed"
+                " before stays: running the command again is safe.\nTo fix: Send the output"
+                " to a terminal, a pipe or a file on a disk with room to spare."
+            )
+            return EXIT_REFUSED
         problem = _database_problem(error)
         if problem is not None:
             return _refused(
@@ -149,6 +159,20 @@ def run(argv: list[str]) -> int:
     return 0
 
 
+# Why an output could not be written, by the error's number: a disk full, or failing.
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _unwritable_output(error: Exception) -> str | None:
+    """Why the command's output could not be written (standard output closed, the disk it
+    or the results' spool is on full), or None for any other error."""
+    if sys.stdout is None or (isinstance(error, ValueError) and "closed file" in str(error)):
+        return "standard output is closed"
+    if isinstance(error, OSError) and error.errno in _OUTPUT_ERRORS:
+        return error.strerror or str(error)
+    return None
+
+
 def _database_problem(error: Exception) -> Refusal | None:
     """The database's own failure (a damaged file, a server out of reach), told for people."""
     if "ledgerbridge.db" not in sys.modules:  # no database opened: not one of those
@@ -163,13 +187,16 @@ def _database_problem(error: Exception) -> Refusal | None:
 
 def main() -> None:
     code = run(sys.argv[1:])
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError):  # what stdout could not take is lost; nothing to add
+        # The interpreter flushes stdout again as it ends: let it write to nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if not {"ledgerbridge.db", "sqlalchemy"}.isdisjoint(sys.modules):
         sys.exit(code)  # a database may be open: it closes as the interpreter ends
     # Nothing to close: ending at once spares tearing the interpreter down, a good part of
     # a short command's time.
-    try:
-        sys.stdout.flush()
+    with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
-    except OSError:  # a closed pipe: the interpreter tells it as it ends, as ever
-        sys.exit(code)
     os._exit(code)

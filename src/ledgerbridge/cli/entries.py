@@ -13,7 +13,7 @@ import typer
 from ledgerbridge.cli.entry_view import EDITABLE, entry_lines, readable_document
 from ledgerbridge.cli.files import check_file, file_size, named_input, source_name
 from ledgerbridge.cli.ledger_side_fixes import ledger_side_steps
-from ledgerbridge.cli.output import emit, file_progress, is_json, say
+from ledgerbridge.cli.output import emit, file_progress, is_json, not_interrupted, say
 from ledgerbridge.cli.tables import print_table
 from ledgerbridge.cli.wiring import open_workspace
 from ledgerbridge.documents import load_document, local_file, stream_entries
@@ -40,9 +40,11 @@ IdsArgument = Annotated[list[str], typer.Argument(metavar="ID...", help="Entry i
 
 def _write_json_list(name: str, items: Iterable[str]) -> None:
     """`{"name": [...]}` on stdout from items already written as JSON, one per line."""
-    sys.stdout.write(f'{{"{name}": [')
-    sys.stdout.write(",\n".join(items))
-    sys.stdout.write("]}\n")
+    with not_interrupted():
+        sys.stdout.write(f'{{"{name}": [')
+        sys.stdout.write(",\n".join(items))
+        sys.stdout.write("]}\n")
+        sys.stdout.flush()
 
 
 @app.command("import")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ledgerbridge.cli.files import check_file, checked_file, file_size, named_input
-from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, say
+from ledgerbridge.cli.output import emit, file_progress, is_json, json_list, not_interrupted, say
 from ledgerbridge.cli.parallel_check import BatchChunks, check_batch
 from ledgerbridge.cli.results import ResultSpool
 from ledgerbridge.cli.settings import SETTINGS
@@ -155,8 +155,9 @@ def post(folder: FolderArgument, entries: EntriesArgument) -> None:
                     before_commit=lambda: reader.finish(source=entries),
                     forked=forked,
                 )
-        spool.publish()
-        say(f"Folder {folder}: {spool.summary()}.")
+        with not_interrupted(always=True):  # posted: the results are told whole
+            spool.publish()
+            say(f"Folder {folder}: {spool.summary()}.")
 
 
 def _telling(

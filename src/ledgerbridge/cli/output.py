@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -76,24 +78,43 @@ def say(message: str) -> None:
     sys.stderr.flush()
 
 
+@contextmanager
+def not_interrupted(*, always: bool = False) -> Iterator[None]:
+    """Ctrl-C ignored while the block runs: under --json, so that standard output holds one
+    whole object, never one cut short with another after it; `always` where what the command
+    did is committed and is being told in full."""
+    if not (always or is_json()) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def emit(obj: dict[str, Any]) -> None:
     """Write the one JSON object of a `--json` command."""
-    sys.stdout.write(to_json(obj) + "\n")
+    with not_interrupted():
+        sys.stdout.write(to_json(obj) + "\n")
+        sys.stdout.flush()
 
 
 @contextmanager
 def json_list(name: str, out: IO[str] | None = None) -> Iterator[Any]:
     """Stream `{"name": [item, ...]}` to stdout one item at a time."""
     stream = out or sys.stdout
-    stream.write(f'{{"{name}": [')
-    first = [True]
+    with not_interrupted():
+        stream.write(f'{{"{name}": [')
+        first = [True]
 
-    def write(item: object) -> None:
-        stream.write(("" if first[0] else ",\n") + to_json(item))
-        first[0] = False
+        def write(item: object) -> None:
+            stream.write(("" if first[0] else ",\n") + to_json(item))
+            first[0] = False
 
-    yield write
-    stream.write("]}\n")
+        yield write
+        stream.write("]}\n")
+        stream.flush()
 
 
 @contextmanager

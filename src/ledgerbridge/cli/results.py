@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 import msgspec
 
+from ledgerbridge.cli.output import not_interrupted
 from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.domain.remedies import applicable_remedies
 
@@ -201,6 +202,10 @@ class ResultSpool:
             self._segments.append(self._writer.cut())
 
     def publish(self) -> None:
+        with not_interrupted():
+            self._publish()
+
+    def _publish(self) -> None:
         self._settle()
         out = sys.stdout
         out.flush()
