@@ -37,7 +37,7 @@ def run_scheduler_once(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run `ledgerbridge scheduler` for one look at the clock; what it said on stderr."""
     monkeypatch.setattr(synchronize, "threading", SimpleNamespace(Event=OneLook))
     monkeypatch.setattr(signal, "signal", lambda *_: None)  # pytest keeps its own Ctrl-C
-    outcome = cli("scheduler", "--every", "0")
+    outcome = cli("scheduler", "--every", "1")
     assert outcome.code == 0
     assert outcome.out == ""
     return outcome.err
@@ -61,7 +61,7 @@ def test_the_scheduler_under_json_prints_its_passes_as_one_object_once_stopped(
     monkeypatch.setattr(synchronize, "threading", SimpleNamespace(Event=OneLook))
     monkeypatch.setattr(signal, "signal", lambda *_: None)
 
-    outcome = nightly_acme("scheduler", "--every", "0", "--json")
+    outcome = nightly_acme("scheduler", "--every", "1", "--json")
 
     assert outcome.code == 0
     [run] = outcome.json["runs"]
@@ -84,3 +84,14 @@ def test_the_nightly_verb_says_the_same_summary(nightly_acme: Cli) -> None:
 
     assert outcome.code == 0
     assert outcome.err.startswith("Client ACME: 3 entries sent to the relay;")
+
+
+@pytest.mark.parametrize("every", ["0", "-1", "nan", "0.5", "86400"])
+def test_a_look_at_the_clock_more_often_than_each_second_or_rarer_than_hourly_is_refused(
+    cli: Cli, every: str
+) -> None:
+    outcome = cli("scheduler", "--every", every)
+
+    assert outcome.code == 2
+    assert "--every" in outcome.err
+    assert outcome.out == ""

@@ -621,8 +621,11 @@ def test_the_scheduler_tells_each_pass_with_the_clients_local_time(firm: Firm) -
         "2026-01-15 07:00 CET  Client ACME: 1 entry sent to the relay; sent entries stay"
         " synchronizing until the ledger opens the folder's accounting."
     )
-    assert refused.startswith("2026-01-15 02:00 AST  Client BETA: not sent: ")
-    assert "API setting is off" in refused
+    assert refused == (
+        "2026-01-15 02:00 AST  Client BETA: not sent: Client BETA cannot synchronize: its API"
+        " setting is off. To fix: Enable it: `ledgerbridge client set BETA --api on`, then"
+        " synchronize again."
+    )
 
 
 def test_a_failing_pass_does_not_stop_the_scheduler(firm: Firm) -> None:

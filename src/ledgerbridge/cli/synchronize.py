@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from typing import Annotated
@@ -35,9 +36,22 @@ def nightly() -> None:
         say(outcome.summary())
 
 
+def _a_number(seconds: float) -> float:
+    if math.isnan(seconds):  # a range lets NaN through: no comparison with it holds
+        raise typer.BadParameter("not a number of seconds")
+    return seconds
+
+
 def scheduler(
     every: Annotated[
-        float, typer.Option("--every", help="Seconds between two looks at the clock.")
+        float,
+        typer.Option(
+            "--every",
+            min=1.0,
+            max=3600.0,
+            callback=_a_number,
+            help="Seconds between two looks at the clock, from 1 to 3600.",
+        ),
     ] = 30.0,
 ) -> None:
     """Stay up and run each nightly client's sync at its local time (Ctrl-C to stop)."""

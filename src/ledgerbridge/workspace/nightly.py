@@ -25,6 +25,7 @@ class NightlyOutcome:
     report: SyncReport | None = None
     # Why this client's pass did not run (API off, a sync running, the relay unreachable).
     refused: str | None = None
+    fix: str | None = None  # what to do about it, when the refusal says
     at: datetime | None = None  # when the pass ran
     timezone: str | None = None  # the client's, in which `at` is told
 
@@ -32,7 +33,8 @@ class NightlyOutcome:
         """What the pass did, or why it did not send, as the accountant reads it."""
         if self.report is not None:
             return self.report.summary()
-        return f"Client {self.folder}: not sent: {self.refused}"
+        fix = f" To fix: {self.fix}" if self.fix else ""
+        return f"Client {self.folder}: not sent: {self.refused}{fix}"
 
     def line(self) -> str:
         """The summary after the client's local time of the pass, as the scheduler says it."""
@@ -47,6 +49,7 @@ class NightlyOutcome:
             "resent": self.report.resent if self.report else 0,
             "batch_id": self.report.batch_id if self.report else None,
             "refused": self.refused,
+            "fix": self.fix,
         }
 
 
@@ -92,7 +95,9 @@ class NightlyRuns:
             outcome = NightlyOutcome(folder, refused=running.message, at=at, timezone=timezone)
             done = False
         except Refusal as refusal:
-            outcome = NightlyOutcome(folder, refused=refusal.message, at=at, timezone=timezone)
+            outcome = NightlyOutcome(
+                folder, refused=refusal.message, fix=refusal.fix, at=at, timezone=timezone
+            )
         except Exception as error:
             log.exception("nightly_pass_failed", folder=folder)
             outcome = NightlyOutcome(
