@@ -115,6 +115,20 @@ def test_connecting_a_folder_the_ledger_does_not_have_exits_1_with_the_fix(cli: 
     assert "ledgerbridge ledger apply" in outcome.err
 
 
+def test_a_setup_published_before_the_client_connects_is_its_mirror(
+    cli: Cli, setup_file: Path
+) -> None:
+    assert cli("ledger", "apply", "--setup", setup_file).code == 0
+    assert cli("ledger", "marketplace", "ACME", "--activate", "--accept").code == 0
+    assert cli("ledger", "admin-auth").code == 0
+    assert cli("ledger", "resync-fiscal-years", "ACME").code == 0
+
+    assert cli("client", "connect", "ACME").code == 0
+    checks = {check["name"]: check for check in cli("doctor", "ACME", "--json").json["checks"]}
+
+    assert checks["mirror"]["ok"] and checks["fiscal_period"]["ok"]
+
+
 def test_connect_with_reference_data_sends_it_and_says_its_rejections_are_expected(
     cli: Cli, setup_file: Path, tmp_path: Path
 ) -> None:

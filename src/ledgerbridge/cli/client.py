@@ -85,12 +85,14 @@ def connect(
         if reference is not None
         else None
     )
-    report = open_workspace().connect_client(
+    workspace = open_workspace()
+    report = workspace.connect_client(
         folder,
         reference=data,
         auto_send=auto_send.value if auto_send is not None else None,
         api_enabled=_api(api),
     )
+    workspace.refresh_mirror(folder)  # a setup the ledger published before: the mirror
     if is_json():
         emit({"client": report.as_dict()})
     for line in report.lines():
