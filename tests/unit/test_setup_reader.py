@@ -174,6 +174,27 @@ def test_a_date_and_time_is_refused_where_a_setup_wants_a_day() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("folder", "said"),
+    [
+        ("   ", "must not be blank"),
+        ("\u3000", "must not be blank"),
+        ("X\x00Y", "must not hold a control character (a line break, a tab...)"),
+        ("ACME\n", "must not hold a control character (a line break, a tab...)"),
+    ],
+)
+def test_a_folder_code_blank_or_with_a_control_character_is_refused(folder: str, said: str) -> None:
+    document = {**copy.deepcopy(EXAMPLE), "folder": folder, "siren": "12"}
+
+    with pytest.raises(MalformedDocument) as refused:
+        parse_setup(document)
+
+    assert [str(problem) for problem in refused.value.problems] == [
+        f"folder: {said}",
+        "siren: a SIREN is 9 digits, got '12'",
+    ]
+
+
 def test_a_day_given_as_a_date_is_read() -> None:
     document = copy.deepcopy(EXAMPLE)
     document["fiscal_years"][0]["start"] = date(2024, 1, 1)

@@ -93,8 +93,9 @@ class Line(_Struct, frozen=True):
 
 
 def entry_id_problem(entry_id: str) -> str | None:
-    """What is wrong with a non-empty entry id, or None: an id names the entry in every list
-    and key, so blank, or holding a line break or another control character, it is refused."""
+    """What is wrong with a non-empty entry id (or folder code), or None: an id names the
+    entry in every list and key, so blank, or holding a line break or another control
+    character, it is refused."""
     # isprintable() tells the usual id at once; only another is looked at character by character.
     if not entry_id.isprintable() and any(unicodedata.category(c) == "Cc" for c in entry_id):
         return "must not hold a control character (a line break, a tab...)"

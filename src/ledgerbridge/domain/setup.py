@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
+from ledgerbridge.domain.entries import entry_id_problem
 from ledgerbridge.domain.malformed import Location, MalformedDocument, Problem, join_path
 from ledgerbridge.domain.readable import what_could_be_read
 
@@ -177,6 +178,9 @@ def consistency_problems(
     was reported already, and what follows from it would be wrong.
     """
     problems: list[Problem] = []
+    folder_problem = entry_id_problem(setup.folder)  # a folder names it as an id names an entry
+    if folder_problem is not None and _was_read(unreadable, "folder"):
+        problems.append(Problem("folder", folder_problem))
     if setup.siren is not None and not _SIREN.match(setup.siren):
         problems.append(Problem("siren", f"a SIREN is 9 digits, got {setup.siren!r}"))
     problems += _duplicates(setup.fiscal_years, "code", ("fiscal_years",), unreadable)
