@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledgerbridge.domain.entries import (
+    _ODD_AMOUNT_TEXT,
     BatchReader,
     Entry,
     decode_entry,
@@ -91,6 +92,8 @@ def test_the_fast_reader_never_accepts_what_the_schema_refuses(document: dict[st
         fast = msgspec.json.decode(text, type=Entry)
     except msgspec.ValidationError:
         return  # left to the schema, which decides
+    if _ODD_AMOUNT_TEXT.search(text.encode()):
+        return  # a batch's reader sends it to the schema too
     assert _by_schema(text) == fast
 
 
@@ -98,11 +101,12 @@ def test_the_fast_reader_never_accepts_what_the_schema_refuses(document: dict[st
 @given(_entry)
 def test_reading_json_and_reading_values_give_the_same_verdict(document: dict[str, object]) -> None:
     text = json.dumps(document)
-    try:
-        read: Entry | None = decode_entry(text, 0)
-    except MalformedDocument:
-        read = None
+
+    read, _ = _read_in_a_batch(text)
+
     assert read == _by_schema(text)
+    if read is not None:  # then kept, and read again as it is kept
+        assert decode_entry(text, 0) == read
 
 
 @pytest.mark.parametrize(
@@ -318,3 +322,31 @@ def test_a_key_given_twice_beside_an_escaped_colon_is_refused() -> None:
 
     assert entry is None
     assert problems == [Problem("entries[0].lines[0].debit", "given twice")]
+
+
+@pytest.mark.parametrize(
+    "written", ["12_50", "1_000", "1e2", "1E-2", " 5", "5 ", "\u0663", "\uff11\uff10\uff10", "0x10"]
+)
+def test_an_amount_text_documents_do_not_write_is_refused_by_the_readers_of_documents(
+    written: str,
+) -> None:
+    document = {"id": "a", "lines": [{"account": "512000", "debit": written}]}
+    text = json.dumps(document, ensure_ascii=False)
+    said = f"entries[0].lines[0].debit: not a number: {written!r} (write it like 120.50)"
+
+    entry, problems = _read_in_a_batch(text)
+    with pytest.raises(MalformedDocument) as parsed:
+        parse_entry(document, 0)  # YAML, a patched entry
+
+    assert entry is None and [str(problem) for problem in problems] == [said]
+    assert [str(problem) for problem in parsed.value.problems] == [said]
+
+
+@pytest.mark.parametrize(("written", "read"), [("+5", "5.00"), ("5.", "5.00"), (".5", "0.50")])
+def test_an_amount_text_of_digits_a_point_and_a_sign_is_read(written: str, read: str) -> None:
+    text = json.dumps({"id": "a", "lines": [{"account": "512000", "debit": written}]})
+
+    entry, problems = _read_in_a_batch(text)
+
+    assert problems == [] and entry is not None and entry.lines is not None
+    assert entry.lines[0].debit == Decimal(read)
