@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import mmap
+import re
 import shutil
 import sys
 import tempfile
@@ -47,6 +48,9 @@ class _YamlLoader(Protocol):
     def get_single_data(self) -> Any: ...
 
     def dispose(self) -> None: ...
+
+
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 
 
 @cache
@@ -95,12 +99,21 @@ def _decimal_loader() -> Callable[[BinaryIO], _YamlLoader]:
 
     def decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
         text = str(loader.construct_scalar(node))
+        if "_" in text or ":" in text:
+            return text  # 1_000.5, 1:30.5: as written, for the schema to refuse as an amount
         try:
-            return Decimal(text.replace("_", ""))
+            return Decimal(text)
         except InvalidOperation:
             return text  # .inf, .nan: left for the schema to refuse as not a number
 
+    def plain_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+        # YAML 1.1 reads 0042 as octal 34, 0x1F as 31, 1_000 as 1000 and 1:30 as 90: a code
+        # such as an account 0512 stays as written, as an amount of that kind is refused.
+        text = str(loader.construct_scalar(node))
+        return int(text) if _PLAIN_INT.fullmatch(text) else text
+
     DecimalLoader.add_constructor("tag:yaml.org,2002:float", decimal_float)
+    DecimalLoader.add_constructor("tag:yaml.org,2002:int", plain_int)
     DecimalLoader.add_constructor(
         "tag:yaml.org,2002:timestamp",
         lambda loader, node: str(loader.construct_scalar(node)),  # type: ignore[arg-type]
