@@ -53,6 +53,15 @@ def test_items_the_folder_has_are_rejected_as_expected_the_others_added_or_refus
     )
     # A third party on an account the folder lacks was not added: a real refusal, not expected.
     assert (report.posted, report.rejected) == (0, 1)
+    assert report.refused_items == (
+        "third party FNOWHERE belongs to account 409999, which folder ACME does not have",
+    )
+    assert report.lines()[-1] == (
+        "1 third-party or account record sent at the initial connection refused by the ledger:"
+        " third party FNOWHERE belongs to account 409999, which folder ACME does not have."
+        " Correct the reference file, or add what is missing in the ledger, then connect the"
+        " client again (ledgerbridge client connect ACME --reference FILE)."
+    )
     setup = acme.folder_setup("ACME")
     assert "401100" in {account.number for account in setup.accounts}
     assert ThirdParty(code="FSIEMENS", name="Siemens AG", account="401100") in setup.third_parties
@@ -94,8 +103,9 @@ def test_the_opening_report_says_the_reference_rejections_are_to_be_ignored(
         lines[0]
         == "Folder ACME opened; 1 batch injected: 0 posted, 0 already posted (replays), 1 rejected."
     )
-    assert "ignore them" in lines[-1]
-    assert "third party FEDF" in lines[-1]
+    assert "ignore them" in lines[-2]
+    assert "third party FEDF" in lines[-2]
+    assert "third party FNOWHERE belongs to account 409999" in lines[-1]  # not to be ignored
 
 
 def test_a_connection_whose_items_the_folder_all_has_changes_nothing(

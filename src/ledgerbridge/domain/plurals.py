@@ -16,9 +16,9 @@ def counted(number: int, singular: str, plural: str) -> str:
     return f"{number} {singular if number == 1 else plural}"
 
 
-def listed(names: Sequence[str], limit: int = 10) -> str:
-    """`names` joined by commas, the first `limit` of them only, then how many more: a
-    message stays readable whether a ledger has three folders or thousands."""
+def listed(names: Sequence[str], limit: int = 10, separator: str = ", ") -> str:
+    """`names` joined by commas (or `separator`), the first `limit` of them only, then how
+    many more: a message stays readable whether a ledger has three folders or thousands."""
     if len(names) <= limit:
-        return ", ".join(names)
-    return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+        return separator.join(names)
+    return f"{separator.join(names[:limit])} and {len(names) - limit} more"

@@ -80,6 +80,7 @@ class Injection:
     expected_rejections: int = 0
     reference_added: int = 0
     expected_items: list[str] = field(default_factory=list)
+    refused_items: list[str] = field(default_factory=list)  # each with why
 
 
 class LedgerOutOfStep(RuntimeError):
@@ -250,14 +251,15 @@ def inject_reference(
                 )
             )
         elif party.account not in accounts:
+            why = f"{label} belongs to account {party.account}, which folder {folder} does not have"
+            injection.refused_items.append(why)
             injection.answers.append(
                 _reference_rejection(
                     item,
                     label,
                     "record_not_found",
                     render_message("record_not_found", {}),
-                    f"{label} belongs to account {party.account}, which folder {folder}"
-                    " does not have",
+                    why,
                     expected=False,
                 )
             )

@@ -304,5 +304,6 @@ class _Tally:
             expected_rejections=sum(injection.expected_rejections for injection in every),
             reference_added=sum(injection.reference_added for injection in every),
             expected_items=tuple(item for injection in every for item in injection.expected_items),
+            refused_items=tuple(item for injection in every for item in injection.refused_items),
             busy_batches=self.busy,
         )

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import msgspec
 
 from ledgerbridge.domain.clock import local_time
-from ledgerbridge.domain.plurals import counted
+from ledgerbridge.domain.plurals import counted, listed
 from ledgerbridge.domain.setup import Account, FolderSetup, ThirdParty
 
 BatchKind = Literal["entries", "reference"]
@@ -321,6 +321,8 @@ class OpeningReport:
     waiting_batches: int = 0
     wait_reason: str | None = None
     expected_items: tuple[str, ...] = field(default_factory=tuple)
+    # Reference data the ledger refused for another reason than having it, each with why.
+    refused_items: tuple[str, ...] = field(default_factory=tuple)
     busy_batches: int = 0  # being injected by another opening of the folder
 
     def as_dict(self) -> dict[str, Any]:
@@ -332,6 +334,7 @@ class OpeningReport:
             "rejected": self.rejected,
             "expected_rejections": self.expected_rejections,
             "expected_items": list(self.expected_items),
+            "refused_items": list(self.refused_items),
             "reference_added": self.reference_added,
             "waiting_batches": self.waiting_batches,
             "wait_reason": self.wait_reason,
@@ -379,6 +382,13 @@ class OpeningReport:
             lines.append(
                 f"{counted(self.expected_rejections, 'third-party or account record', 'third-party or account records')}"
                 f" sent at the initial connection rejected ({shown}): {expected}."
+            )
+        if self.refused_items:
+            lines.append(
+                f"{counted(len(self.refused_items), 'third-party or account record', 'third-party or account records')}"
+                f" sent at the initial connection refused by the ledger: {listed(self.refused_items, separator='; ')}."
+                " Correct the reference file, or add what is missing in the ledger, then connect"
+                f" the client again (ledgerbridge client connect {self.folder} --reference FILE)."
             )
         if self.busy_batches:
             lines.append(busy[0].upper() + busy[1:])
