@@ -255,6 +255,31 @@ def test_client_set_of_an_unknown_client_exits_1(cli: Cli) -> None:
     assert "ledgerbridge client connect NOPE" in outcome.err
 
 
+@pytest.mark.parametrize(
+    ("folder", "fix"),
+    [
+        (
+            "acme",
+            "To fix: Did you mean ACME? Folder codes are told apart by case. To tie a client"
+            " to folder acme itself: `ledgerbridge client connect acme`.",
+        ),
+        (
+            "NOPE",
+            "To fix: Check the folder code: the workspace's clients are ACME. To tie a client"
+            " to folder NOPE: `ledgerbridge client connect NOPE`.",
+        ),
+    ],
+)
+def test_an_unknown_client_s_fix_names_the_clients_there_are(
+    workspace: Workspace, folder: str, fix: str
+) -> None:
+    for command in (["entries", "list", folder], ["sync", folder], ["rejections", folder]):
+        outcome = workspace.cli(*command)
+
+        assert outcome.code == 1
+        assert outcome.err.splitlines()[-1] == fix
+
+
 # -- import ---------------------------------------------------------------------------------
 
 

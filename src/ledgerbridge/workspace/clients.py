@@ -145,8 +145,14 @@ def require_client(connection: Connection, folder: str) -> ClientSettings:
     """The client tied to `folder`, or UnknownClient."""
     found = find_client(connection, folder)
     if found is None:
-        raise UnknownClient(folder)
+        raise unknown_client(connection, folder)
     return found
+
+
+def unknown_client(connection: Connection, folder: str) -> UnknownClient:
+    """The refusal of a folder no client is tied to, naming the clients there are."""
+    codes = connection.execute(sa.select(clients.c.folder).order_by(clients.c.folder))
+    return UnknownClient(folder, list(codes.scalars()))
 
 
 def all_clients(connection: Connection) -> list[ClientSettings]:

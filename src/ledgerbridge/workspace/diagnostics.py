@@ -17,8 +17,7 @@ from ledgerbridge.domain.fiscal_period import fiscal_period_problems
 from ledgerbridge.domain.lifecycle import Status
 from ledgerbridge.domain.plurals import counted
 from ledgerbridge.domain.setup import parse_setup
-from ledgerbridge.workspace.clients import find_client
-from ledgerbridge.workspace.errors import UnknownClient
+from ledgerbridge.workspace.clients import find_client, unknown_client
 from ledgerbridge.workspace.mirror import entry_of, preflight_of, stale_predictions
 from ledgerbridge.workspace.tables import (
     clients,
@@ -109,7 +108,7 @@ class Diagnostics:
                 sa.select(clients).where(clients.c.folder == folder)
             ).first()
             if client is None:
-                raise UnknownClient(folder)
+                raise unknown_client(connection, folder)
             mirrored = connection.execute(
                 sa.select(mirror).where(mirror.c.client == folder)
             ).first()
@@ -319,7 +318,7 @@ class Diagnostics:
         pending = (Status.TO_VERIFY, Status.VERIFIED)
         with self._database.transaction(write=False) as connection:
             if find_client(connection, folder) is None:
-                raise UnknownClient(folder)
+                raise unknown_client(connection, folder)
             failed = connection.execute(
                 sa.select(sa.func.count()).where(
                     entries.c.client == folder, entries.c.status == Status.SYNC_FAILED.value
@@ -366,7 +365,7 @@ class Diagnostics:
                 ).first()
                 is None
             ):
-                raise UnknownClient(folder)
+                raise unknown_client(connection, folder)
             rows = connection.execute(
                 sa.select(rejections, entries.c.status)
                 .select_from(

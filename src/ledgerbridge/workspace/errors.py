@@ -4,16 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ledgerbridge.domain.plurals import listed
 from ledgerbridge.domain.refusals import NotFound, Refusal
 
 
 class UnknownClient(NotFound):
     code = "unknown_client"
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, clients: Sequence[str] = ()) -> None:
+        """`clients`: some of the workspace's, those whose code differs only in case first."""
+        connect = f"`ledgerbridge client connect {folder}`"
+        like = [code for code in clients if code.casefold() == folder.casefold()]
+        if like:
+            fix = (
+                f"Did you mean {like[0]}? Folder codes are told apart by case. To tie a client"
+                f" to folder {folder} itself: {connect}."
+            )
+        elif clients:
+            fix = (
+                f"Check the folder code: the workspace's clients are {listed(clients)}. To tie"
+                f" a client to folder {folder}: {connect}."
+            )
+        else:
+            fix = f"Connect it first: {connect}."
         super().__init__(
-            f"Unknown client {folder!r}: no workspace client is tied to that folder.",
-            fix=f"Connect it first: `ledgerbridge client connect {folder}`.",
+            f"Unknown client {folder!r}: no workspace client is tied to that folder.", fix=fix
         )
 
 

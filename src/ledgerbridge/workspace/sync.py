@@ -31,8 +31,8 @@ from ledgerbridge.domain.plurals import counted
 from ledgerbridge.logs import log
 from ledgerbridge.processes import holder_is_gone, holder_name, holder_words
 from ledgerbridge.relay.values import OutgoingBatch, OutgoingEntry
-from ledgerbridge.workspace.clients import reference_from_content
-from ledgerbridge.workspace.errors import ApiDisabled, SyncAlreadyRunning, UnknownClient
+from ledgerbridge.workspace.clients import reference_from_content, unknown_client
+from ledgerbridge.workspace.errors import ApiDisabled, SyncAlreadyRunning
 from ledgerbridge.workspace.tables import (
     clients,
     entries,
@@ -207,7 +207,7 @@ class Synchronizer:
         lease has run out otherwise. What it left unconfirmed is then deposited again."""
         client = connection.execute(_CLIENT_LOCKED, {"folder": folder}).first()
         if client is None:
-            raise UnknownClient(folder)
+            raise unknown_client(connection, folder)
         if not client.api_enabled:
             raise ApiDisabled(folder)
         held_until, holder = client.sync_lease_until, client.sync_lease_holder
