@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -181,3 +182,33 @@ def test_an_auxiliary_account_of_another_account_gives_no_step_in_the_ledger(
     # Beside a failed entry of the same code, --code would mark it verified again in vain.
     last = "j" if status is Status.SYNC_FAILED else "--code record_not_found"
     assert steps[-1] == f"  4. ledgerbridge entries verify ACME {last}"
+
+
+@pytest.mark.parametrize("status", [Status.SYNC_FAILED, Status.TO_VERIFY])
+def test_every_code_of_an_entry_s_findings_has_its_change_told(status: Status) -> None:
+    # An unknown journal (record_not_found, the entry's code) and a date after every fiscal
+    # year (journal_locked): both are fixed in the ledger.
+    failed = row("jx", status, "record_not_found", details=(MISSING_JOURNAL,))
+    after = {
+        "code": "journal_locked",
+        "line": None,
+        "message": "The XX journal is locked or read-only",
+        "detail": "the date 2027-01-15 is after every fiscal year: its fiscal year is not opened",
+    }
+    findings = (*failed.findings, after) if status is Status.SYNC_FAILED else failed.findings
+    predicted = {**(failed.predicted or {})}
+    predicted["findings"] = [*predicted["findings"], after]
+    both = dataclasses.replace(
+        failed,
+        findings=findings,
+        predicted=predicted,
+        remedy=remedy_for("record_not_found", "Record not found", [*predicted["findings"]]),
+    )
+
+    steps = ledger_side_steps("ACME", [both])
+
+    assert steps[0] == (
+        "Fixes made in the ledger (record_not_found, journal_locked), with ledgerbridge's own"
+        " ledger:"
+    )
+    assert any(step.strip().startswith("journal_locked: ") for step in steps)

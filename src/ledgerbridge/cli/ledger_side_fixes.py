@@ -56,6 +56,15 @@ def _ledger_code(row: EntryRow) -> str | None:
     return None
 
 
+def _codes(row: EntryRow) -> list[str]:
+    """The catalogue codes of the row's rejection: the code it answers, then its findings'."""
+    findings = row.findings or (row.predicted or {}).get("findings") or ()
+    first = _ledger_code(row)
+    codes = [first] if first is not None else []
+    codes += [str(finding["code"]) for finding in findings if finding.get("code") in CATALOGUE]
+    return list(dict.fromkeys(codes))
+
+
 def _as_first(action: str) -> str:
     """A fix as said first: a remedy may lead with a fix the catalogue gives as `Or ...`."""
     rest = action.removeprefix("Or ")
@@ -87,15 +96,21 @@ def ledger_side_steps(folder: str, rows: Iterable[EntryRow]) -> list[str]:
     for row in rows:
         if row.remedy is None:
             continue
-        code = _ledger_code(row)
-        offered = _changes(code, row) if code in SETUP_CHANGES else set()
+        # Every code of the entry's findings, its rejection's first: a fix in the ledger may
+        # be needed for each (an unknown journal, and a date after every fiscal year).
+        offered = {
+            code: changed
+            for code in _codes(row)
+            if code in SETUP_CHANGES and (changed := _changes(code, row))
+        }
         if row.status is Status.SYNC_FAILED and row.code is not None and not offered:
             unhelped.add(row.code)
-        if code is None or not offered:
+        if not offered:
             continue
-        changes.setdefault(code, set()).update(offered)
+        for code, changed in offered.items():
+            changes.setdefault(code, set()).update(changed)
         if row.status is Status.SYNC_FAILED and row.code is not None:
-            failed[row.code] = code
+            failed[row.code] = next(iter(offered))
             helped.setdefault(row.code, []).append(row.id)
         elif row.status is Status.TO_VERIFY:
             to_verify.append(row.id)
