@@ -144,6 +144,15 @@ def _load_yaml(path: Path) -> LoadedDocument:
                 value = loader.get_single_data()
             finally:
                 loader.dispose()
+    except yaml.reader.ReaderError as error:
+        if error.encoding in {None, "unicode"}:  # a character YAML does not allow, in text
+            raise MalformedDocument(
+                [Problem("", f"not valid YAML: {error}")], source=str(path)
+            ) from None
+        raise MalformedDocument(
+            [Problem("", f"not UTF-8 text: {error.reason} (save the file as UTF-8)")],
+            source=str(path),
+        ) from None
     except yaml.YAMLError as error:
         raise MalformedDocument(
             [Problem("", f"not valid YAML: {error}")], source=str(path)

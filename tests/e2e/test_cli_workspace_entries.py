@@ -665,6 +665,34 @@ def test_edit_reads_a_json_patch_from_standard_input(
     assert workspace.entries()["inv-1"]["revision"] == 2
 
 
+@pytest.mark.parametrize("given", ["", "  \n", "# nothing yet\n", "null"])
+def test_an_empty_patch_is_said_to_be_empty(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    workspace.import_entries(invoice("inv-1"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(given))
+
+    outcome = workspace.cli("entries", "edit", "ACME", "inv-1", "--patch", "-")
+
+    assert outcome.code == 2
+    assert outcome.err.splitlines()[1] == (
+        '  the patch is empty: give the fields to change as an object, such as {"label":'
+        ' "EDF avril 2026"}'
+    )
+    assert workspace.entries()["inv-1"]["revision"] == 1
+
+
+def test_a_yaml_patch_not_in_utf8_is_said_so(workspace: Workspace) -> None:
+    workspace.import_entries(invoice("inv-1"))
+    latin = workspace.tmp / "latin.yaml"
+    latin.write_bytes("label: été\n".encode("latin-1"))
+
+    outcome = workspace.cli("entries", "edit", "ACME", "inv-1", "--patch", latin)
+
+    assert outcome.code == 2
+    assert "not UTF-8 text: invalid continuation byte (save the file as UTF-8)" in outcome.err
+
+
 def test_a_malformed_patch_exits_2_and_stores_nothing(workspace: Workspace) -> None:
     workspace.import_entries(invoice("inv-1"))
     for patch in ({"date": "2026-13-01"}, {"id": "other"}, {"lines": "none"}):

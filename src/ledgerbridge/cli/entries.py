@@ -20,6 +20,7 @@ from ledgerbridge.documents import load_document, local_file, stream_entries
 from ledgerbridge.domain.clock import local_time
 from ledgerbridge.domain.entries import BatchReader
 from ledgerbridge.domain.lifecycle import Status
+from ledgerbridge.domain.malformed import MalformedDocument, Problem
 from ledgerbridge.domain.plurals import counted
 
 if TYPE_CHECKING:
@@ -252,13 +253,22 @@ def _read_patch(name: str) -> Any:
     check_file(name, "--patch", stdin=True)
     with named_input(name, "patch"):
         if name != "-":
-            return load_document(Path(name))
-        text = sys.stdin.read()
-        suffix = ".json" if text.lstrip().startswith(("{", "[")) else ".yaml"
-        with tempfile.TemporaryDirectory() as directory:
-            spool = Path(directory) / f"patch{suffix}"
-            spool.write_text(text, encoding="utf-8")
-            return load_document(spool)
+            document = load_document(Path(name))
+        else:
+            text = sys.stdin.read()
+            suffix = ".json" if text.lstrip().startswith(("{", "[")) else ".yaml"
+            with tempfile.TemporaryDirectory() as directory:
+                spool = Path(directory) / f"patch{suffix}"
+                spool.write_text(text, encoding="utf-8")
+                document = load_document(spool)
+    if document is None:  # an empty YAML document (or `null`): no change was given
+        empty = Problem(
+            "",
+            "the patch is empty: give the fields to change as an object, such as"
+            ' {"label": "EDF avril 2026"}',
+        )
+        raise MalformedDocument([empty], source=f"patch {source_name(name)}")
+    return document
 
 
 @app.command("edit")
