@@ -99,16 +99,14 @@ def _decimal_loader() -> Callable[[BinaryIO], _YamlLoader]:
 
     def decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
         text = str(loader.construct_scalar(node))
-        if "_" in text or ":" in text:
-            return text  # 1_000.5, 1:30.5: as written, for the schema to refuse as an amount
         try:
-            return Decimal(text)
+            return Decimal(text.replace("_", ""))
         except InvalidOperation:
             return text  # .inf, .nan: left for the schema to refuse as not a number
 
     def plain_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
-        # YAML 1.1 reads 0042 as octal 34, 0x1F as 31, 1_000 as 1000 and 1:30 as 90: a code
-        # such as an account 0512 stays as written, as an amount of that kind is refused.
+        # YAML 1.1 reads 0042 as octal 34, 0x1F as 31 and 1:30 as 90: a code such as an
+        # account 0512 stays as written (an amount as text is read as the schema reads one).
         text = str(loader.construct_scalar(node))
         return int(text) if _PLAIN_INT.fullmatch(text) else text
 

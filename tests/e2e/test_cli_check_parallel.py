@@ -182,7 +182,7 @@ def test_every_problem_of_a_malformed_batch_is_told_in_document_order(
     assert parallel_runs
 
 
-def test_a_key_given_twice_in_an_entry_is_told_alike(
+def test_a_key_given_twice_in_an_entry_read_exactly_is_told_alike(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parallel_runs: list[int]
 ) -> None:
     entries = [_entry(n) for n in range(24)]
@@ -190,13 +190,15 @@ def test_a_key_given_twice_in_an_entry_is_told_alike(
     text = batch.read_text(encoding="utf-8")
     at = text.index('"e0013"')
     debit = text.index('"debit": ', at)  # the first debit of entries[13], written again
-    twice = text[:debit] + '"debit": "999.00", ' + text[debit:]
+    # With a field the format does not know, the entry is read exactly: both are told.
+    twice = text[:debit] + '"debt": "1.00", "debit": "999.00", ' + text[debit:]
     batch.write_text(twice, encoding="utf-8")
 
     outcome = _same_as_one_pass(cli, monkeypatch, batch)
 
     assert outcome.code == 2
     assert "entries[13].lines[0].debit: given twice" in outcome.err
+    assert "entries[13].lines[0].debt: unknown field" in outcome.err
     assert parallel_runs
 
 

@@ -31,7 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from ledgerbridge.domain.entries import entry_id_problem
 from ledgerbridge.domain.malformed import Location, MalformedDocument, Problem, join_path
-from ledgerbridge.domain.values import AmountError, checked_amount, format_amount, is_amount_text
+from ledgerbridge.domain.values import AmountError, checked_amount, format_amount
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -209,8 +209,6 @@ def parse_amount(value: object) -> Decimal | None:
         amount = value
     elif isinstance(value, str):
         try:
-            if not is_amount_text(value):
-                raise InvalidOperation
             amount = Decimal(value)
         except InvalidOperation:
             raise PydanticCustomError(

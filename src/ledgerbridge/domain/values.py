@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 
 from ledgerbridge.domain.plurals import counted
-
-# An amount written as text: ASCII digits, maybe a point and more digits, maybe a sign.
-# Python's Decimal reads more (`1_000`, `1e3`, ` 5`, other scripts' digits): a typo such
-# as `12_50` for 12.50 would be read as 1250. A JSON number is read as the number it writes.
-AMOUNT_TEXT = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
-_AMOUNT_TEXT = re.compile(AMOUNT_TEXT + r"\Z")
-
-
-def is_amount_text(text: str) -> bool:
-    return _AMOUNT_TEXT.match(text) is not None
-
 
 CENT = Decimal("0.01")
 ZERO_CENTS = Decimal("0.00")
