@@ -24,6 +24,7 @@ from ledgerbridge.db import (
     database_url,
 )
 from ledgerbridge.domain.entries import Entry, entry_document, lines_json, parse_entry
+from ledgerbridge.domain.findings import CheckResult
 from ledgerbridge.ledger import tables
 from ledgerbridge.ledger.service import Ledger
 from tests.integration.ledger_samples import purchase, sale
@@ -342,3 +343,25 @@ def test_an_error_of_a_statement_is_no_problem_of_the_database(tmp_path: Path) -
 
     assert db.database_problem(_sqlite_error(path, "SELECT * FROM nowhere"), url) is None
     assert db.database_problem(ValueError("not from a database"), url) is None
+
+
+def test_posted_entries_stay_whole_and_immutable_across_migration_0014(
+    acme: Ledger, database: Database
+) -> None:
+    acme.post_batch("ACME", [purchase("a"), sale("b")], on_result=lambda result: None)
+    before = list(acme.posted_entries("ACME"))
+    config = alembic_config()
+
+    with database.transaction() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013_rejection_settled")
+        command.upgrade(config, "heads")
+
+    assert list(acme.posted_entries("ACME")) == before
+    with pytest.raises(DBAPIError), database.transaction() as connection:
+        connection.execute(text("UPDATE ledger_entries SET label = 'changed'"))
+    results: list[CheckResult] = []
+    acme.post_batch(
+        "ACME", [purchase("a")], on_result=results.append, key=lambda entry: f"ACME/{entry.id}/1"
+    )
+    assert [(result.entry_number, result.replay) for result in results] == [(1, True)]

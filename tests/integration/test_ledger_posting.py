@@ -171,22 +171,16 @@ def test_the_same_key_with_other_content_is_an_idempotency_conflict_and_not_post
     assert posted.lines[0].debit == 100
 
 
-def test_a_key_holding_another_entry_is_a_conflict_never_a_replay(acme: Ledger) -> None:
+def test_an_id_written_like_a_workspace_key_is_an_entry_of_its_own(acme: Ledger) -> None:
     # A direct post (keyed by id) of an entry whose id is written like a workspace key,
-    # then the workspace's entry of that key, with the same lines.
+    # then the workspace's entry of that key: two ids, two entries, whatever the keys say.
     post(acme, [purchase("ACME/a/1")])
 
     summary, results = post(acme, [purchase("a")], key=lambda entry: f"ACME/{entry.id}/1")
 
-    [conflict] = results
-    assert (conflict.code, conflict.replay, conflict.entry_number) == (
-        "idempotency_conflict",
-        False,
-        None,
-    )
-    assert "with another entry's content (entry 'ACME/a/1')" in conflict.findings[0].detail
-    assert summary == PostingSummary("ACME", accepted=0, replayed=0, rejected=1)
-    assert numbers(acme) == [("2026", 1, "ACME/a/1")]
+    assert [(r.code, r.replay, r.entry_number) for r in results] == [(None, False, 2)]
+    assert summary == PostingSummary("ACME", accepted=1, replayed=0, rejected=0)
+    assert numbers(acme) == [("2026", 1, "ACME/a/1"), ("2026", 2, "a")]
 
 
 def test_a_key_repeated_within_one_batch_is_posted_once(acme: Ledger) -> None:

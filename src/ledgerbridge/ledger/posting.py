@@ -65,24 +65,15 @@ PostedKey = tuple[str, str, int, str, str]
 
 
 def idempotency_conflict(entry_id: str, key: str, posted: PostedKey) -> CheckResult:
-    _, fiscal_year, number, posted_id, posted_key = posted
-    if posted_key == key:
-        other = (
-            "other content"
-            if posted_id == entry_id
-            else f"another entry's content (entry {posted_id!r})"
-        )
-        what = f"key {key!r} was already posted as entry {number} of fiscal year {fiscal_year}"
-    else:  # the same id, posted under another key: by `ledger post`, or from the workspace
-        other = "other content"
-        what = (
-            f"entry {entry_id!r} was already posted as entry {number} of fiscal year"
-            f" {fiscal_year}, under key {posted_key!r},"
-        )
+    """The refusal of an entry whose id the folder holds posted with other content."""
+    _, fiscal_year, number, _, posted_key = posted
+    what = f"key {key!r}" if posted_key == key else f"entry {entry_id!r}"
+    under = "" if posted_key == key else f", under key {posted_key!r},"
     finding = Finding(
         "idempotency_conflict",
         None,
-        f"{what} with {other}; posted entries are never changed",
+        f"{what} was already posted as entry {number} of fiscal year {fiscal_year}{under}"
+        " with other content; posted entries are never changed",
         (("number", str(number)), ("fiscal_year", fiscal_year)),
     )
     return CheckResult(id=entry_id, findings=(finding,))
@@ -119,9 +110,8 @@ def chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
 
 
 @functools.cache  # built once per database kind, not at each batch
-def _known_query(dialect: str) -> sa.CompoundSelect[Any]:
-    """The entries of a folder already posted under any of the `keys`, or with any of the
-    `ids` (under another key), in one query."""
+def _known_query(dialect: str) -> sa.Select[Any]:
+    """The entries of a folder already posted with any of the `ids`, in one query."""
     columns = (
         posted_entries.c.key,
         posted_entries.c.fingerprint,
@@ -131,33 +121,22 @@ def _known_query(dialect: str) -> sa.CompoundSelect[Any]:
     )
     of_folder = posted_entries.c.folder_id == sa.bindparam("folder_id")
     if dialect != "postgresql":
-        return sa.union_all(
-            *(
-                sa.select(*columns).where(of_folder, column.in_(sa.bindparam(name, expanding=True)))
-                for column, name in (
-                    (posted_entries.c.key, "keys"),
-                    (posted_entries.c.entry_id, "ids"),
-                )
-            )
+        return sa.select(*columns).where(
+            of_folder, posted_entries.c.entry_id.in_(sa.bindparam("ids", expanding=True))
         )
     from sqlalchemy.dialects import postgresql  # loaded only where it is used
 
-    # PostgreSQL: a join on the unnested values is looked up in the column's index whatever
-    # the statistics say. With `IN (...)`, an analyze that ran while a large batch was still
+    # PostgreSQL: a join on the unnested ids is looked up in the id's index whatever the
+    # statistics say. With `IN (...)`, an analyze that ran while a large batch was still
     # uncommitted made the table look empty, and each chunk scanned every posted entry
-    # once per key.
-    def joined(column: sa.ColumnElement[str], name: str) -> sa.Select[Any]:
-        wanted = (
-            sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(sa.String)))
-            .table_valued("value")
-            .render_derived(name=f"wanted_{name}")
-        )
-        return sa.select(*columns).select_from(
-            wanted.join(posted_entries, sa.and_(of_folder, column == wanted.c.value))
-        )
-
-    return sa.union_all(
-        joined(posted_entries.c.key, "keys"), joined(posted_entries.c.entry_id, "ids")
+    # once per id.
+    wanted = (
+        sa.func.unnest(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String)))
+        .table_valued("id")
+        .render_derived(name="wanted")
+    )
+    return sa.select(*columns).select_from(
+        wanted.join(posted_entries, sa.and_(of_folder, posted_entries.c.entry_id == wanted.c.id))
     )
 
 
@@ -336,11 +315,10 @@ class Numbering:
         entry_values = BulkInsert(connection, posted_entries, ENTRY_COLUMNS)
         self.date_value = entry_values.converter("date")
         self.posted_at = entry_values.converter("posted_at")(start.posted_at)
-        # A folder with nothing posted when the batch locked it: the only keys and ids to
-        # look up are those the batch posted itself, tracked here.
+        # A folder with nothing posted when the batch locked it: the only ids to look up
+        # are those the batch posted itself, tracked here.
         self.fresh = not start.counters.found
-        self.own_keys: set[str] = set()
-        self.own_ids: set[str] = set()
+        self.own: set[str] = set()
         self.days: dict[date, Any] = {}  # each day's value for the driver
         self.accepted = self.replayed = self.rejected = 0
 
@@ -354,48 +332,47 @@ class Numbering:
             folder=folder, accepted=self.accepted, replayed=self.replayed, rejected=self.rejected
         )
 
-    def _known(self, items: list[Candidate]) -> tuple[dict[str, PostedKey], dict[str, PostedKey]]:
-        """The entries already posted under the items' keys, and with the items' ids."""
-        keys = {item.key for item in items}
+    def _known(self, items: list[Candidate]) -> dict[str, PostedKey]:
+        """The entries already posted with the items' ids, by id."""
         ids = {item.id for item in items}
         if self.fresh:
-            keys &= self.own_keys
-            ids &= self.own_ids
-        by_key: dict[str, PostedKey] = {}
-        by_id: dict[str, PostedKey] = {}
-        if keys or ids:
+            ids &= self.own
+        known: dict[str, PostedKey] = {}
+        if ids:
             for row in self.connection.execute(
-                self.known,
-                {"folder_id": self.folder_id, "keys": sorted(keys), "ids": sorted(ids)},
+                self.known, {"folder_id": self.folder_id, "ids": sorted(ids)}
             ):
-                posted = (row.fingerprint, row.fiscal_year, row.number, row.entry_id, row.key)
-                by_key[row.key] = by_id[row.entry_id] = posted
-        return by_key, by_id
+                known[row.entry_id] = (
+                    row.fingerprint,
+                    row.fiscal_year,
+                    row.number,
+                    row.entry_id,
+                    row.key,
+                )
+        return known
 
     def number(self, candidates: Candidates) -> Prepared:
         """Each entry's result, in the chunk's order, and the rows of those newly posted."""
         items, checked = candidates
-        by_key, by_id = self._known(items)
+        known = self._known(items)
         others = iter(checked)
         numbered: list[Numbered | None] = []
         rejected: list[CheckResult] = []
         rows: list[Row] = []
-        own_keys, own_ids, fresh, days = self.own_keys, self.own_ids, self.fresh, self.days
+        own, fresh, days = self.own, self.fresh, self.days
         last_numbers = self.counters.last_numbers
         folder_id, posted_at, date_value = self.folder_id, self.posted_at, self.date_value
         for item in items:
             year = item.fiscal_year
             result = next(others) if year is None else None
             entry_key = item.key
-            # An id is posted once in a folder, whatever the key: by `ledger post` (the id)
+            # An id is posted once in a folder, whatever its key: by `ledger post` (the id)
             # or from the workspace (client, id and revision), an entry is one entry.
-            already = by_key.get(entry_key) or by_id.get(item.id)
+            already = known.get(item.id)
             if already is not None:
                 # Posted already (by an earlier batch or earlier in this one): whatever the
-                # setup says now, the answer is the first one, or a conflict. The same key
-                # holding another id is another entry (a direct post's id written like a
-                # workspace key): a conflict, never a replay that would stand for it.
-                if item.fingerprint == already[0] and item.id == already[3]:
+                # setup says now, the answer is the first one, or a conflict.
+                if item.fingerprint == already[0]:
                     numbered.append((item.id, already[2], already[1], True))
                     self.replayed += 1
                 else:
@@ -408,16 +385,9 @@ class Numbering:
                 continue
             assert year is not None and item.date is not None  # an accepted entry's
             number = last_numbers[year] = last_numbers.get(year, 0) + 1
-            by_key[entry_key] = by_id[item.id] = (
-                item.fingerprint,
-                year,
-                number,
-                item.id,
-                entry_key,
-            )
+            known[item.id] = (item.fingerprint, year, number, item.id, entry_key)
             if fresh:
-                own_keys.add(entry_key)
-                own_ids.add(item.id)
+                own.add(item.id)
             day = item.date
             value = days.get(day)
             if value is None:

@@ -39,7 +39,7 @@ posted_entries = sa.Table(
     sa.Column("folder_id", sa.Integer, sa.ForeignKey("ledger_folders.id"), nullable=False),
     sa.Column("fiscal_year", sa.String, nullable=False),
     sa.Column("number", sa.Integer, nullable=False),
-    sa.Column("key", sa.String, nullable=False),
+    sa.Column("key", sa.String, nullable=False),  # the idempotency key it came with
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("entry_id", sa.String, nullable=False),
     sa.Column("journal", sa.String, nullable=False),
@@ -51,10 +51,9 @@ posted_entries = sa.Table(
     # writes them (migration 0010): kept with the entry they belong to, written and read
     # with it, in one row.
     sa.Column("lines", sa.Text, nullable=False),
-    # The idempotency key: an entry is posted once per folder, whatever is resent.
-    sa.UniqueConstraint("folder_id", "key", name="uq_ledger_entries_key"),
     sa.UniqueConstraint("folder_id", "fiscal_year", "number", name="uq_ledger_entries_number"),
-    # An id is posted once in a folder whatever its key (migration 0014): looked up by it too.
+    # An entry is posted once per folder, whatever is resent and whatever key it comes with:
+    # looked up by its id (migration 0014), which the posting holds once per folder.
     sa.Index("ix_ledger_entries_entry_id", "folder_id", "entry_id"),
 )
 
