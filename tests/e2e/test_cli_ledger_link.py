@@ -68,6 +68,7 @@ def test_open_injects_waiting_batches_once_connector_and_credential_allow(
             "rejected": 1,
             "expected_rejections": 0,
             "expected_items": [],
+            "refused_items": [],
             "reference_added": 0,
             "waiting_batches": 0,
             "wait_reason": None,
