@@ -60,13 +60,14 @@ class PostingSummary:
         }
 
 
-# An entry posted: its fingerprint, fiscal year, number, id and the key it was posted under.
-PostedKey = tuple[str, str, int, str, str]
+# An entry posted (known by its id): its fingerprint, fiscal year, number and the key it came
+# with.
+PostedKey = tuple[str, str, int, str]
 
 
 def idempotency_conflict(entry_id: str, key: str, posted: PostedKey) -> CheckResult:
     """The refusal of an entry whose id the folder holds posted with other content."""
-    _, fiscal_year, number, _, posted_key = posted
+    _, fiscal_year, number, posted_key = posted
     what = f"key {key!r}" if posted_key == key else f"entry {entry_id!r}"
     under = "" if posted_key == key else f", under key {posted_key!r},"
     finding = Finding(
@@ -342,13 +343,7 @@ class Numbering:
             for row in self.connection.execute(
                 self.known, {"folder_id": self.folder_id, "ids": sorted(ids)}
             ):
-                known[row.entry_id] = (
-                    row.fingerprint,
-                    row.fiscal_year,
-                    row.number,
-                    row.entry_id,
-                    row.key,
-                )
+                known[row.entry_id] = (row.fingerprint, row.fiscal_year, row.number, row.key)
         return known
 
     def number(self, candidates: Candidates) -> Prepared:
@@ -385,7 +380,7 @@ class Numbering:
                 continue
             assert year is not None and item.date is not None  # an accepted entry's
             number = last_numbers[year] = last_numbers.get(year, 0) + 1
-            known[item.id] = (item.fingerprint, year, number, item.id, entry_key)
+            known[item.id] = (item.fingerprint, year, number, entry_key)
             if fresh:
                 own.add(item.id)
             day = item.date

@@ -272,7 +272,7 @@ def inject_reference(
     injection.expected_rejections = len(expected)
     injection.expected_items = [answer.item or answer.key for answer in expected]
     injection.reference_added = len(new_accounts) + len(new_parties)
-    injection.rejected = len(injection.answers) - len(expected) - injection.reference_added
+    injection.rejected = len(injection.refused_items)
     if injection.reference_added:
         ledger.apply_setup(
             msgspec.structs.replace(
