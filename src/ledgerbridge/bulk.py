@@ -245,3 +245,46 @@ def update_where_in(
         )
         changed += result.rowcount
     return changed
+
+
+def select_where_in(
+    connection: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    where: Mapping[str, Any],
+    column: str,
+    keys: Sequence[Any],
+    *,
+    chunk: int,
+    lock: bool = False,
+) -> list[tuple[Any, ...]]:
+    """The `columns` of `table`'s rows WHERE each column of `where` equals its value and
+    `column` is one of `keys` (`chunk` keys per statement), by `column`, as the driver gives
+    them; with `lock`, locked until the transaction ends (FOR UPDATE where the database
+    locks rows: SQLite's writer holds the whole database already).
+
+    What an expanding IN parameter does, its markers written here (see `update_where_in`).
+    A long list of keys wants the table's statistics first (`ensure_statistics`).
+    """
+    if not keys:
+        return []
+    statement = _Statement(connection, table, [*where, column])
+    [fixed] = statement.converted([(*where.values(), None)])
+    convert_key = statement.converter(column)
+    marker, quote = statement.marker, statement.quote
+    selected = ", ".join(quote(name) for name in columns)
+    conditions = "".join(f"{quote(name)} = {marker} AND " for name in where)
+    locking = " FOR UPDATE" if lock and connection.dialect.name == "postgresql" else ""
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        if convert_key is not _as_is:
+            part = [convert_key(key) for key in part]
+        markers = ", ".join([marker] * len(part))
+        result = connection.exec_driver_sql(
+            f"SELECT {selected} FROM {statement.table} WHERE {conditions}{quote(column)}"
+            f" IN ({markers}) ORDER BY {quote(column)}{locking}",
+            (*fixed[:-1], *part),
+        )
+        rows += result.tuples().all()  # fetched at once, not a driver call per row
+    return rows

@@ -96,7 +96,7 @@ def test_a_table_with_statistics_is_not_analyzed_again(
     assert analyzed == []
 
 
-def test_a_long_verify_analyzes_a_table_left_without_statistics(
+def test_a_long_verify_by_ids_analyzes_a_table_left_without_statistics(
     workspace: Workspace, database: Database
 ) -> None:
     ids = [f"inv-{number:05d}" for number in range(ID_CHUNK + 10)]  # one import chunk
@@ -104,7 +104,21 @@ def test_a_long_verify_analyzes_a_table_left_without_statistics(
         workspace.import_entries("ACME", parsed(*(invoice(entry_id) for entry_id in ids)))
         assert analyzed == []  # too short an import to need it
 
-        workspace.verify_all("ACME")
+        verified = workspace.verify("ACME", ids)  # each named: more ids than one list holds
 
+    assert len(verified) == len(ids)
     postgresql = database.engine.dialect.name == "postgresql"
     assert analyzed == (["ws_entries"] if postgresql else [])
+
+
+def test_a_verify_of_every_entry_names_no_key_and_needs_no_statistics(
+    workspace: Workspace, database: Database
+) -> None:
+    ids = [f"inv-{number:05d}" for number in range(ID_CHUNK + 10)]
+    workspace.import_entries("ACME", parsed(*(invoice(entry_id) for entry_id in ids)))
+
+    with analyzes(database) as analyzed:
+        verified = workspace.verify_all("ACME")
+
+    assert sorted(change.entry_id for change in verified) == ids
+    assert analyzed == []  # one statement per status moved from, by the client's status

@@ -200,7 +200,7 @@ def test_a_sync_that_dies_before_its_transaction_commits_leaves_entries_verified
     firm: Firm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     firm.verified(purchase("a"), sale("b"))
-    once(monkeypatch, sync_module, "apply_action", having_worked=True)
+    once(monkeypatch, sync_module, "move_all", having_worked=True)
 
     with pytest.raises(Interrupted):
         firm.sync()
@@ -484,7 +484,7 @@ def test_every_interruption_in_a_row_still_posts_each_entry_once(
 ) -> None:
     firm.verified(*(purchase(f"p{n}") for n in range(5)), *(sale(f"s{n}") for n in range(5)))
     ids = sorted(firm.statuses())
-    once(monkeypatch, sync_module, "apply_action", having_worked=True)
+    once(monkeypatch, sync_module, "move_all", having_worked=True)
     once(monkeypatch, firm.relay._openings, "_store_injection", having_worked=False)
     for step in ("deposit", "deposit_answer", "acknowledge"):
         firm.connector.fail_once(step)

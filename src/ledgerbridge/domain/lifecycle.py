@@ -118,6 +118,11 @@ _PAST = {
 }
 
 
+def moved_by(action: Action) -> tuple[Status, ...]:
+    """The statuses `action` moves an entry from, in the table's order."""
+    return tuple(status for status, moving in TRANSITIONS if moving is action)
+
+
 def next_status(entry_id: str, status: Status, action: Action, *, folder: str) -> Status:
     """The status after `action`, or IllegalTransition saying why not and what to do (its
     fix names the entry's `folder` and id, so that it can be run as written)."""

@@ -35,13 +35,13 @@ from ledgerbridge.workspace.mirror import (
 )
 from ledgerbridge.workspace.tables import entries, history_events, revisions, with_content
 from ledgerbridge.workspace.transitions import (
-    STATUS_OF,
     Change,
     History,
     NewRevision,
     apply_action,
     current_states,
     history_of,
+    move_all,
     revise,
 )
 
@@ -311,19 +311,6 @@ def _named_states(
     return {entry_id: found[entry_id] for entry_id in unique}
 
 
-def _states_where(
-    connection: Connection, folder: str, *conditions: sa.ColumnElement[bool]
-) -> dict[str, tuple[Status, int]]:
-    require_client(connection, folder)
-    rows = connection.execute(
-        sa.select(entries.c.entry_id, entries.c.status, entries.c.revision)
-        .where(entries.c.client == folder, *conditions)
-        .order_by(entries.c.entry_id)
-        .with_for_update()  # as in transitions.current_states
-    ).all()  # fetched at once: read row by row, a long list costs a driver call per row
-    return {entry_id: (STATUS_OF[status], revision) for entry_id, status, revision in rows}
-
-
 def verify(connection: Connection, folder: str, ids: Iterable[str], at: datetime) -> list[Change]:
     """Mark the named entries verified: to_verify ones, or failed ones fixed in the ledger."""
     states = _named_states(connection, folder, ids)
@@ -340,19 +327,9 @@ def verify(connection: Connection, folder: str, ids: Iterable[str], at: datetime
 
 def verify_all(connection: Connection, folder: str, at: datetime) -> list[Change]:
     """Mark verified every to_verify and sync_failed entry of the client."""
-    states = _states_where(
-        connection,
-        folder,
-        entries.c.status.in_([Status.TO_VERIFY.value, Status.SYNC_FAILED.value]),
-    )
-    return apply_action(
-        connection,
-        folder,
-        states,
-        Action.VERIFY,
-        actor=ACCOUNTANT,
-        at=at,
-        message="marked verified",
+    require_client(connection, folder)
+    return move_all(
+        connection, folder, Action.VERIFY, actor=ACCOUNTANT, at=at, message="marked verified"
     )
 
 
@@ -363,23 +340,19 @@ def verify_failed_with_code(
     a code that is neither a known one nor carried by a failed entry of the client (a
     foreign ledger's own code) is refused: a typo would otherwise mark nothing."""
     require_client(connection, folder)
-    states = _states_where(
+    changes = move_all(
         connection,
         folder,
-        entries.c.status == Status.SYNC_FAILED.value,
-        entries.c.code == code,
-    )
-    if not states and code not in FAILURE_CODES:
-        raise UnknownRejectionCode(folder, code, FAILURE_CODES)
-    return apply_action(
-        connection,
-        folder,
-        states,
         Action.VERIFY,
         actor=ACCOUNTANT,
         at=at,
         message=f"marked verified after a fix in the ledger ({code})",
+        source=Status.SYNC_FAILED,
+        where=(entries.c.code == code,),
     )
+    if not changes and code not in FAILURE_CODES:
+        raise UnknownRejectionCode(folder, code, FAILURE_CODES)
+    return changes
 
 
 def exclude(connection: Connection, folder: str, ids: Iterable[str], at: datetime) -> list[Change]:

@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge import collector
-from ledgerbridge.bulk import BulkInsert, ensure_statistics
+from ledgerbridge.bulk import BulkInsert, ensure_statistics, select_where_in
 from ledgerbridge.domain.entries import Entry
 from ledgerbridge.domain.fingerprint import fingerprint_and_content
 from ledgerbridge.domain.lifecycle import Status
@@ -156,26 +155,25 @@ def import_entries(
     return ImportReport(folder, tuple(results))
 
 
-_KNOWN_OF_IDS = (
-    sa.select(entries.c.entry_id, entries.c.status, entries.c.revision, entries.c.fingerprint)
-    .where(
-        entries.c.client == sa.bindparam("k_client"),
-        entries.c.entry_id.in_(sa.bindparam("k_ids", expanding=True)),
-    )
-    .order_by(entries.c.entry_id)
-    .with_for_update()  # as in transitions.current_states
-)
+_KNOWN_COLUMNS = ("entry_id", "status", "revision", "fingerprint")
 
 
 def _known_entries(connection: Connection, folder: str, ids: Sequence[str]) -> dict[str, _Known]:
-    known: dict[str, _Known] = {}
-    for start in range(0, len(ids), _LOOKUP):
-        rows = connection.execute(
-            _KNOWN_OF_IDS, {"k_client": folder, "k_ids": ids[start : start + _LOOKUP]}
-        ).all()  # fetched at once, not a driver call per row
-        for entry_id, status, revision, entry_print in rows:
-            known[entry_id] = _Known(STATUS_OF[status], revision, entry_print)
-    return known
+    """The client's entries among `ids`, locked as in transitions.current_states."""
+    rows = select_where_in(
+        connection,
+        entries,
+        _KNOWN_COLUMNS,
+        {"client": folder},
+        "entry_id",
+        ids,
+        chunk=_LOOKUP,
+        lock=True,
+    )
+    return {
+        entry_id: _Known(STATUS_OF[status], revision, entry_print)
+        for entry_id, status, revision, entry_print in rows
+    }
 
 
 def _store_new_entries(

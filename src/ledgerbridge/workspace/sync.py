@@ -41,7 +41,7 @@ from ledgerbridge.workspace.tables import (
     revisions,
     with_content,
 )
-from ledgerbridge.workspace.transitions import ID_CHUNK, Change, History, apply_action
+from ledgerbridge.workspace.transitions import ID_CHUNK, Change, History, move_all
 
 # A sync that died frees its client at once when it ran on this host (its process is
 # gone), and after this elsewhere.
@@ -231,8 +231,16 @@ class Synchronizer:
         by id), or None when no entry is verified."""
         now = self._clock()
         batch_id = f"{folder}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
-        rows = connection.execute(_VERIFIED_LOCKED, {"folder": folder}).all()
-        if not rows:
+        moved = move_all(
+            connection,
+            folder,
+            Action.SYNC,
+            actor=actor,
+            at=now,
+            message=f"sent to the relay in batch {batch_id}",
+            values={"batch_id": batch_id, "attempted_at": now},
+        )
+        if not moved:
             return None
         connection.execute(
             _NEW_OUTBOX_ROW,
@@ -244,18 +252,7 @@ class Synchronizer:
                 "actor": actor,
             },
         )
-        states = {entry_id: (Status.VERIFIED, revision) for entry_id, revision, _ in rows}
-        apply_action(
-            connection,
-            folder,
-            states,
-            Action.SYNC,
-            actor=actor,
-            at=now,
-            message=f"sent to the relay in batch {batch_id}",
-            values={"batch_id": batch_id, "attempted_at": now},
-        )
-        return batch_id, rows
+        return batch_id, connection.execute(_IN_BATCH, {"folder": folder, "batch": batch_id}).all()
 
     def _deposit_reference(self, folder: str, batch_id: str, content: str) -> _Deposit:
         items = reference_from_content(content)
@@ -275,16 +272,7 @@ class Synchronizer:
         are not held up by it.
         """
         with self._database.transaction(write=False) as connection:
-            rows = connection.execute(
-                sa.select(entries.c.entry_id, entries.c.revision, revisions.c.content)
-                .select_from(with_content)
-                .where(
-                    entries.c.client == folder,
-                    entries.c.batch_id == batch_id,
-                    entries.c.status == Status.SYNCHRONIZING.value,
-                )
-                .order_by(entries.c.entry_id)
-            ).all()
+            rows = connection.execute(_IN_BATCH, {"folder": folder, "batch": batch_id}).all()
         if not rows:
             # Every entry of the batch has its result back: the relay had it, whatever the
             # outbox says. Depositing it again would only add an empty batch.
@@ -578,17 +566,16 @@ _RELEASE_LEASE = (
     )
     .values(sync_lease_until=None, sync_lease_holder=None)
 )
-# Locked, so that an edit committed meanwhile cannot slip an unverified revision into the
-# batch (PostgreSQL; SQLite's writer holds the whole database already).
-_VERIFIED_LOCKED = (
+# The entries of a batch still waiting for their result (id, revision, content, by id).
+_IN_BATCH = (
     sa.select(entries.c.entry_id, entries.c.revision, revisions.c.content)
     .select_from(with_content)
     .where(
         entries.c.client == sa.bindparam("folder"),
-        entries.c.status == Status.VERIFIED.value,
+        entries.c.status == Status.SYNCHRONIZING.value,
+        entries.c.batch_id == sa.bindparam("batch"),
     )
     .order_by(entries.c.entry_id)
-    .with_for_update(of=entries)
 )
 _NEW_OUTBOX_ROW = outbox.insert()
 _DEPOSITED = (

@@ -11,8 +11,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ledgerbridge.bulk import ensure_statistics, update_where_in
-from ledgerbridge.domain.lifecycle import Action, Status, next_status
+from ledgerbridge.bulk import ensure_statistics, select_where_in, update_where_in
+from ledgerbridge.domain.lifecycle import TRANSITIONS, Action, Status, moved_by, next_status
 from ledgerbridge.workspace.tables import entries, history_events, revisions
 
 
@@ -62,7 +62,7 @@ class History:
         for (from_status, to_status), messages in moves.items():
             shared = len(messages) == 1
             message = next(iter(messages)) if shared else None
-            events[from_status, to_status] = (self._event(from_status, to_status, message), shared)
+            events[from_status, to_status] = (self.event(from_status, to_status, message), shared)
         items = []
         for change in changes:
             event, shared = events[change.from_status, change.to_status]
@@ -73,9 +73,10 @@ class History:
         self, from_status: Status | None, to_status: Status, revision: int, message: str | None
     ) -> str:
         """The item of a move that entries at the same revision share, message and all."""
-        return history_item(self._event(from_status, to_status, message), revision, None)
+        return history_item(self.event(from_status, to_status, message), revision, None)
 
-    def _event(self, from_status: Status | None, to_status: Status, message: str | None) -> int:
+    def event(self, from_status: Status | None, to_status: Status, message: str | None) -> int:
+        """The id of this move's event, recorded at its first use."""
         key = (from_status, to_status, message)
         if key not in self._events:
             inserted = self._connection.execute(
@@ -99,7 +100,8 @@ _INSERT_EVENT = history_events.insert()
 
 
 def history_item(event: int, revision: int, message: str | None) -> str:
-    """An item of an entry's `history` column: `[event id, revision, message or null],`."""
+    """An item of an entry's `history` column: `[event id, revision, message or null],`
+    (`move_all` writes the same in SQL)."""
     said = "null" if message is None else _JSON.encode(message).decode()
     return f"[{event},{revision},{said}],"
 
@@ -127,33 +129,24 @@ STORED_STATUS: dict[Status | None, str | None] = {None: None} | {
 # are locked (FOR UPDATE, in id order). SQLite's writer holds the whole database already.
 
 
-_STATES_OF_IDS = (
-    sa.select(entries.c.entry_id, entries.c.status, entries.c.revision)
-    .where(
-        entries.c.client == sa.bindparam("k_client"),
-        entries.c.entry_id.in_(sa.bindparam("k_ids", expanding=True)),
-    )
-    .order_by(entries.c.entry_id)
-    .with_for_update()
-)
-
-
 def current_states(
     connection: Connection, client: str, entry_ids: Sequence[str]
 ) -> dict[str, tuple[Status, int]]:
     """Status and revision of the named entries (those that exist), locked until the
     transaction ends, so that the move decided on them still holds when it is written."""
-    found: dict[str, tuple[Status, int]] = {}
     if len(entry_ids) > ID_CHUNK:
         ensure_statistics(connection, entries)
-    for start in range(0, len(entry_ids), ID_CHUNK):
-        rows = connection.execute(
-            _STATES_OF_IDS,
-            {"k_client": client, "k_ids": entry_ids[start : start + ID_CHUNK]},
-        ).all()  # fetched at once, not a driver call per row
-        for entry_id, status, revision in rows:
-            found[entry_id] = (STATUS_OF[status], revision)
-    return found
+    rows = select_where_in(
+        connection,
+        entries,
+        ("entry_id", "status", "revision"),
+        {"client": client},
+        "entry_id",
+        entry_ids,
+        chunk=ID_CHUNK,
+        lock=True,
+    )
+    return {entry_id: (STATUS_OF[status], revision) for entry_id, status, revision in rows}
 
 
 def apply_action(
@@ -199,6 +192,69 @@ def apply_action(
             appended={"history": item},
         )
     return changes
+
+
+def move_all(
+    connection: Connection,
+    client: str,
+    action: Action,
+    *,
+    actor: str,
+    at: datetime,
+    message: str,
+    source: Status | None = None,
+    where: Sequence[sa.ColumnElement[bool]] = (),
+    values: Mapping[str, Any] | None = None,
+) -> list[Change]:
+    """Move by `action` every entry of the client in a status it moves from (in `source`
+    alone, when given) and meeting `where`: what `apply_action` does for entries named one
+    by one, for all at once.
+
+    One statement per status moved from, and nothing read first: the statement writes each
+    entry's history item itself (`history_item`, the message shared), with the entry's own
+    revision. The changes, by id.
+    """
+    history = History(connection, client, actor, at)
+    changes: list[Change] = []
+    for moved_from in moved_by(action) if source is None else (source,):
+        conditions = (entries.c.client == client, entries.c.status == moved_from.value, *where)
+        if not _any_locked(connection, conditions):
+            continue  # no event recorded for a move of no entry
+        target = TRANSITIONS[moved_from, action]
+        item_start = f"[{history.event(moved_from, target, message)},"
+        moved = connection.execute(
+            entries.update()
+            .where(*conditions)
+            .values(
+                status=target.value,
+                updated_at=at,
+                history=entries.c.history
+                + item_start
+                + sa.cast(entries.c.revision, sa.String)
+                + ",null],",
+                **(values or {}),
+            )
+            .returning(entries.c.entry_id, entries.c.revision)
+        ).all()
+        changes += [
+            Change(entry_id, revision, moved_from, target, message) for entry_id, revision in moved
+        ]
+    changes.sort(key=_by_id)
+    return changes
+
+
+def _by_id(change: Change) -> str:
+    return change.entry_id
+
+
+def _any_locked(connection: Connection, conditions: Sequence[sa.ColumnElement[bool]]) -> bool:
+    """Whether an entry meets `conditions`. On PostgreSQL they are all locked first, in id
+    order, as `current_states` locks them: a set-based update alone would lock them in
+    the order it finds them, and two commands could then deadlock."""
+    found = sa.select(entries.c.entry_id).where(*conditions)
+    if connection.dialect.name == "postgresql":
+        return bool(connection.execute(found.order_by(entries.c.entry_id).with_for_update()).all())
+    return connection.execute(found.limit(1)).first() is not None
 
 
 @dataclass(frozen=True, slots=True)
