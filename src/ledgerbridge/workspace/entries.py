@@ -348,7 +348,7 @@ def verify_failed_with_code(
         at=at,
         message=f"marked verified after a fix in the ledger ({code})",
         source=Status.SYNC_FAILED,
-        where=(entries.c.code == code,),
+        code=code,
     )
     if not changes and code not in FAILURE_CODES:
         raise UnknownRejectionCode(folder, code, FAILURE_CODES)

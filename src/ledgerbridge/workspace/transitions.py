@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -203,38 +204,38 @@ def move_all(
     at: datetime,
     message: str,
     source: Status | None = None,
-    where: Sequence[sa.ColumnElement[bool]] = (),
+    code: str | None = None,
     values: Mapping[str, Any] | None = None,
 ) -> list[Change]:
     """Move by `action` every entry of the client in a status it moves from (in `source`
-    alone, when given) and meeting `where`: what `apply_action` does for entries named one
-    by one, for all at once.
+    alone, when given; rejected with `code`, when given): what `apply_action` does for
+    entries named one by one, for all at once. `values`: further columns set on each.
 
     One statement per status moved from, and nothing read first: the statement writes each
     entry's history item itself (`history_item`, the message shared), with the entry's own
     revision. The changes, by id.
     """
+    extra = dict(values or {})
+    probe, move = _moving_statements(
+        connection.dialect.name == "postgresql", code is not None, tuple(sorted(extra))
+    )
     history = History(connection, client, actor, at)
     changes: list[Change] = []
     for moved_from in moved_by(action) if source is None else (source,):
-        conditions = (entries.c.client == client, entries.c.status == moved_from.value, *where)
-        if not _any_locked(connection, conditions):
+        chosen = {"k_client": client, "k_status": moved_from.value, "k_code": code}
+        if not connection.execute(probe, chosen).first():
             continue  # no event recorded for a move of no entry
         target = TRANSITIONS[moved_from, action]
         item_start = f"[{history.event(moved_from, target, message)},"
         moved = connection.execute(
-            entries.update()
-            .where(*conditions)
-            .values(
-                status=target.value,
-                updated_at=at,
-                history=entries.c.history
-                + item_start
-                + sa.cast(entries.c.revision, sa.String)
-                + ",null],",
-                **(values or {}),
-            )
-            .returning(entries.c.entry_id, entries.c.revision)
+            move,
+            {
+                **chosen,
+                "k_to": target.value,
+                "k_at": at,
+                "k_item": item_start,
+                **{f"k_{name}": value for name, value in extra.items()},
+            },
         ).all()
         changes += [
             Change(entry_id, revision, moved_from, target, message) for entry_id, revision in moved
@@ -247,14 +248,40 @@ def _by_id(change: Change) -> str:
     return change.entry_id
 
 
-def _any_locked(connection: Connection, conditions: Sequence[sa.ColumnElement[bool]]) -> bool:
-    """Whether an entry meets `conditions`. On PostgreSQL they are all locked first, in id
-    order, as `current_states` locks them: a set-based update alone would lock them in
-    the order it finds them, and two commands could then deadlock."""
+@functools.cache
+def _moving_statements(
+    postgresql: bool, by_code: bool, columns: tuple[str, ...]
+) -> tuple[sa.Select[Any], sa.Update]:
+    """`move_all`'s statements, built once for each shape (a statement made anew costs more
+    than running it): whether an entry is to move, and the move.
+
+    On PostgreSQL the first locks every entry to move, in id order, as `current_states`
+    locks them: a set-based update alone would lock them in the order it finds them, and
+    two commands could then deadlock. Elsewhere it looks for one.
+    """
+    conditions = [
+        entries.c.client == sa.bindparam("k_client"),
+        entries.c.status == sa.bindparam("k_status"),
+    ]
+    if by_code:
+        conditions.append(entries.c.code == sa.bindparam("k_code"))
     found = sa.select(entries.c.entry_id).where(*conditions)
-    if connection.dialect.name == "postgresql":
-        return bool(connection.execute(found.order_by(entries.c.entry_id).with_for_update()).all())
-    return connection.execute(found.limit(1)).first() is not None
+    probe = found.order_by(entries.c.entry_id).with_for_update() if postgresql else found.limit(1)
+    move = (
+        entries.update()
+        .where(*conditions)
+        .values(
+            status=sa.bindparam("k_to"),
+            updated_at=sa.bindparam("k_at"),
+            history=entries.c.history
+            + sa.bindparam("k_item", type_=sa.String)
+            + sa.cast(entries.c.revision, sa.String)
+            + ",null],",
+            **{name: sa.bindparam(f"k_{name}") for name in columns},
+        )
+        .returning(entries.c.entry_id, entries.c.revision)
+    )
+    return probe, move
 
 
 @dataclass(frozen=True, slots=True)
