@@ -186,7 +186,20 @@ def _none_as_is(value: None) -> None:
     return value
 
 
+# The oldest SQLite with what ledgerbridge's statements use: RETURNING (3.35) and
+# UPDATE ... FROM (3.33).
+SQLITE_OLDEST = (3, 35, 0)
+
+
 def _sqlite_engine(url: URL) -> Engine:
+    if sqlite3.sqlite_version_info < SQLITE_OLDEST:
+        oldest = ".".join(map(str, SQLITE_OLDEST))
+        raise DatabaseUnusable(
+            f"This Python's SQLite is version {sqlite3.sqlite_version}; ledgerbridge's embedded"
+            f" database needs SQLite {oldest} or later.",
+            fix=f"Run ledgerbridge with a Python built with SQLite {oldest} or later, or set"
+            f" {DATABASE_URL_VARIABLE} to a PostgreSQL database.",
+        )
     # The driver adapts every parameter that is not exactly an int, float or str, None
     # included: without an adapter registered for its type, it looks the protocol's
     # `__adapt__` up on a type object, which formats an AttributeError and drops it (some

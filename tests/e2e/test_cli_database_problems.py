@@ -89,3 +89,22 @@ def test_a_postgresql_server_out_of_reach_is_named_with_the_fix(
     )
     assert "secret" not in done.out + done.err
     assert error["fix"].startswith("Start the server, or correct the database URL")
+
+
+def test_a_python_with_too_old_an_sqlite_is_told_before_anything_is_stored(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sqlite3.sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr("sqlite3.sqlite_version", "3.31.1")
+
+    done = cli("ledger", "apply", "--setup", SETUP)
+    as_json = cli("--json", "doctor", "ACME")
+
+    assert done.code == 1
+    assert (
+        "This Python's SQLite is version 3.31.1; ledgerbridge's embedded database needs"
+        " SQLite 3.35.0 or later." in done.err
+    )
+    assert "To fix: Run ledgerbridge with a Python built with SQLite 3.35.0 or later" in done.err
+    assert as_json.json["error"]["code"] == "database_unusable"
+    assert not list(cli.home.glob("*.sqlite*"))

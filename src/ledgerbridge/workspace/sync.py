@@ -476,25 +476,35 @@ def _apply_results(
     update_rows(
         connection,
         entries,
-        ("status", "entry_number", "fiscal_year", "code", "message", "findings", "updated_at"),
-        ("client", "entry_id"),
+        "entry_id",
+        ("entry_number", "fiscal_year"),
         [
-            (synchronized, number, year, None, None, None, now, item, folder, entry_id)
+            (entry_id, number, year, item)
             for (entry_id, number, year), item in zip(posted, posted_items, strict=True)
         ],
+        fixed={
+            "status": synchronized,
+            "code": None,
+            "message": None,
+            "findings": None,
+            "updated_at": now,
+        },
+        where={"client": folder},
         appended=("history",),
     )
     update_rows(
         connection,
         entries,
-        ("status", "code", "message", "findings", "updated_at"),
-        ("client", "entry_id"),
+        "entry_id",
+        ("code", "message", "findings"),
         [
-            (sync_failed, code, message, findings, now, item, folder, entry_id)
+            (entry_id, code, message, findings, item)
             for (entry_id, _, code, message, findings, _), item in zip(
                 failed, failed_items, strict=True
             )
         ],
+        fixed={"status": sync_failed, "updated_at": now},
+        where={"client": folder},
         appended=("history",),
     )
     insert_rows(
