@@ -294,11 +294,13 @@ def select_where_in(
     *,
     chunk: int,
     lock: bool = False,
+    order_by: str | None = None,
 ) -> list[tuple[Any, ...]]:
     """The `columns` of `table`'s rows WHERE each column of `where` equals its value and
-    `column` is one of `keys` (`chunk` keys per statement), by `column`, as the driver gives
-    them; with `lock`, locked until the transaction ends (FOR UPDATE where the database
-    locks rows: SQLite's writer holds the whole database already).
+    `column` is one of `keys` (`chunk` keys per statement), by `order_by` (by `column`
+    unless given), as the driver gives them; with `lock`, locked until the transaction ends
+    (FOR UPDATE where the database locks rows: SQLite's writer holds the whole database
+    already).
 
     What an expanding IN parameter does, its markers written here (see `update_where_in`).
     A long list of keys wants the table's statistics first (`ensure_statistics`).
@@ -320,7 +322,7 @@ def select_where_in(
         markers = ", ".join([marker] * len(part))
         result = connection.exec_driver_sql(
             f"SELECT {selected} FROM {statement.table} WHERE {conditions}{quote(column)}"
-            f" IN ({markers}) ORDER BY {quote(column)}{locking}",
+            f" IN ({markers}) ORDER BY {quote(order_by or column)}{locking}",
             (*fixed[:-1], *part),
         )
         rows += result.tuples().all()  # fetched at once, not a driver call per row

@@ -422,7 +422,11 @@ class Store:
     def save_counters(self, counters: Counters) -> None:
         last_numbers, moved, found = counters.last_numbers, counters.moved, counters.found.keys()
         updates = [
-            {"b_fiscal_year": year, "b_last_number": last_numbers[year]}
+            {
+                "b_folder_id": counters.folder_id,
+                "b_fiscal_year": year,
+                "b_last_number": last_numbers[year],
+            }
             for year in sorted(moved & found)
         ]
         inserts = [
@@ -434,14 +438,19 @@ class Store:
             for year in sorted(moved - found)
         ]
         if updates:
-            self.connection.execute(
-                entry_counters.update()
-                .where(
-                    entry_counters.c.folder_id == counters.folder_id,
-                    entry_counters.c.fiscal_year == sa.bindparam("b_fiscal_year"),
-                )
-                .values(last_number=sa.bindparam("b_last_number")),
-                updates,
-            )
+            self.connection.execute(_MOVE_COUNTER, updates)
         if inserts:
-            self.connection.execute(entry_counters.insert(), inserts)
+            self.connection.execute(_NEW_COUNTER, inserts)
+
+
+# Built once: a statement made anew costs more than running it (a tenth of a millisecond),
+# at every batch.
+_MOVE_COUNTER = (
+    entry_counters.update()
+    .where(
+        entry_counters.c.folder_id == sa.bindparam("b_folder_id"),
+        entry_counters.c.fiscal_year == sa.bindparam("b_fiscal_year"),
+    )
+    .values(last_number=sa.bindparam("b_last_number"))
+)
+_NEW_COUNTER = entry_counters.insert()

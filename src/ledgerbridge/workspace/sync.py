@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ledgerbridge import collector
-from ledgerbridge.bulk import insert_rows, update_rows
+from ledgerbridge.bulk import insert_rows, select_where_in, update_rows
 from ledgerbridge.connectors.base import DepositRefused, IncomingResult, LedgerConnector
 from ledgerbridge.db import Database
 from ledgerbridge.domain.clock import Clock, local_time
@@ -547,14 +547,18 @@ def _synchronizing(
     """Revision and batch of the entries of these batches that wait for a result, locked
     until the transaction ends so that two deliveries of the same results cannot both apply
     them."""
-    found: dict[str, tuple[int, str | None]] = {}
-    for start in range(0, len(batch_ids), ID_CHUNK):
-        rows = connection.execute(
-            _SYNCHRONIZING_IN_BATCHES,
-            {"k_client": folder, "k_batch_ids": batch_ids[start : start + ID_CHUNK]},
-        ).all()  # fetched at once, not a driver call per row
-        found.update({entry_id: (revision, batch_id) for entry_id, revision, batch_id in rows})
-    return found
+    rows = select_where_in(
+        connection,
+        entries,
+        ("entry_id", "revision", "batch_id"),
+        {"client": folder, "status": Status.SYNCHRONIZING.value},
+        "batch_id",
+        batch_ids,
+        chunk=ID_CHUNK,
+        lock=True,
+        order_by="entry_id",  # one locking order: two deliveries never deadlock
+    )
+    return {entry_id: (revision, batch_id) for entry_id, revision, batch_id in rows}
 
 
 # The statements a sync and a delivery of results run for each client, built once: a
@@ -601,17 +605,6 @@ _UNCONFIRMED = (
         sa.or_(outbox.c.kind == "entries", outbox.c.content.is_not(None)),
     )
     .order_by(outbox.c.created_at)
-)
-
-_SYNCHRONIZING_IN_BATCHES = (
-    sa.select(entries.c.entry_id, entries.c.revision, entries.c.batch_id)
-    .where(
-        entries.c.client == sa.bindparam("k_client"),
-        entries.c.status == Status.SYNCHRONIZING.value,
-        entries.c.batch_id.in_(sa.bindparam("k_batch_ids", expanding=True)),
-    )
-    .order_by(entries.c.entry_id)  # one locking order: two deliveries never deadlock
-    .with_for_update()
 )
 
 
