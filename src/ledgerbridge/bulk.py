@@ -3,8 +3,10 @@ reads of many rows that share a few values.
 
 SQLAlchemy's executemany with dicts costs about as much per row as the write itself, and
 a batch of 100,000 entries writes several hundred thousand rows. Rows go to the driver as
-tuples instead: SQLite's executemany; on PostgreSQL, COPY for inserts (several times faster
-than its executemany). Names come from the Core table, quoted by the dialect; values go
+tuples instead: inserts by SQLite's executemany, or on PostgreSQL by COPY (several times
+faster than its executemany); updates of rows that each have values of their own, joined to
+a list of those values, 500 rows a statement. Reads of rows by a list of keys write the
+list's markers once. Names come from the Core table, quoted by the dialect; values go
 through the column types' own converters where the dialect has one (dates and aware times on
 SQLite), each distinct value converted once, since a batch shares its days and timestamps.
 """
