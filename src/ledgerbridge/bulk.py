@@ -265,7 +265,6 @@ def update_where_in(
     texts = dict(appended or {})
     statement = _Statement(connection, table, [*values, *texts, *equal, column])
     [fixed] = statement.converted([(*values.values(), *texts.values(), *equal.values(), None)])
-    convert_key = statement.converter(column)
     marker, quote = statement.marker, statement.quote
     sets = _sets(statement, values, texts)
     conditions = "".join(
@@ -273,11 +272,7 @@ def update_where_in(
         for name, value in where.items()
     )
     changed = 0
-    for start in range(0, len(keys), chunk):
-        part = keys[start : start + chunk]
-        if convert_key is not _as_is:
-            part = [convert_key(key) for key in part]
-        markers = ", ".join([marker] * len(part))
+    for part, markers in _key_lists(statement, column, keys, chunk):
         result = connection.exec_driver_sql(
             f"UPDATE {statement.table} SET {sets} WHERE {conditions}{quote(column)} IN ({markers})",
             (*fixed[:-1], *part),
@@ -311,17 +306,12 @@ def select_where_in(
         return []
     statement = _Statement(connection, table, [*where, column])
     [fixed] = statement.converted([(*where.values(), None)])
-    convert_key = statement.converter(column)
     marker, quote = statement.marker, statement.quote
     selected = ", ".join(quote(name) for name in columns)
     conditions = "".join(f"{quote(name)} = {marker} AND " for name in where)
     locking = " FOR UPDATE" if lock and connection.dialect.name == "postgresql" else ""
     rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(keys), chunk):
-        part = keys[start : start + chunk]
-        if convert_key is not _as_is:
-            part = [convert_key(key) for key in part]
-        markers = ", ".join([marker] * len(part))
+    for part, markers in _key_lists(statement, column, keys, chunk):
         result = connection.exec_driver_sql(
             f"SELECT {selected} FROM {statement.table} WHERE {conditions}{quote(column)}"
             f" IN ({markers}) ORDER BY {quote(order_by or column)}{locking}",
@@ -329,3 +319,15 @@ def select_where_in(
         )
         rows += result.tuples().all()  # fetched at once, not a driver call per row
     return rows
+
+
+def _key_lists(
+    statement: _Statement, column: str, keys: Sequence[Any], chunk: int
+) -> Iterator[tuple[Sequence[Any], str]]:
+    """`keys` by lists of `chunk`, each as the driver takes it, with its markers `?, ?, ...`."""
+    convert_key = statement.converter(column)
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        if convert_key is not _as_is:
+            part = [convert_key(key) for key in part]
+        yield part, ", ".join([statement.marker] * len(part))
