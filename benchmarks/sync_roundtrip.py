@@ -18,8 +18,9 @@ Timed stages, for every client in turn, through the services the verbs call:
   sync       one batch per client deposited in the relay (`sync`)
   injection  the folder's accounting opened: the batch checked and posted (`ledger open`)
   results    the ledger's answers applied in the workspace (what `ledger open` does on return)
-Each stage prints entries per second, then the whole round trip; the goal is 20,000 entries per
-second end to end. `--workers P` shares the clients out between P forked processes, each doing
+Each stage prints entries per second, its time in the database, and its time inside writing
+transactions (on SQLite, the one write lock held), then the whole round trip; the goal is
+20,000 entries per second end to end. `--workers P` shares the clients out between P forked processes, each doing
 its clients' stages in turn on the same database, and prints only the end to end figure (the
 time from the first process started to the last one done). `--statements N` then lists the N
 statements (and COMMIT) that took the most time in the database, with their calls and rows.
@@ -46,12 +47,13 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, event
 
 from ledgerbridge.db import Database
 from ledgerbridge.documents import stream_entries
@@ -151,11 +153,31 @@ class DatabaseTime:
     Rows fetched after a statement ran are not counted: a lower bound of the database's share.
     On PostgreSQL, inserts go by COPY on the driver's own cursor, which the engine does not
     see: there the figure leaves them out too.
+
+    Also the seconds spent in writing transactions, from their start to their commit: on
+    SQLite, the time the database's one write lock is held (`write lock`), which another
+    process sharing the database would wait for.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, database: Database) -> None:
+        engine = database.engine
         self.seconds = 0.0
+        self.write_seconds = 0.0
         self._started = 0.0
+        transaction = database.transaction
+
+        @contextmanager
+        def timed_transaction(*, write: bool = True) -> Iterator[Connection]:
+            start = time.perf_counter()
+            try:
+                with transaction(write=write) as connection:
+                    yield connection
+            finally:
+                if write:
+                    self.write_seconds += time.perf_counter() - start
+
+        # The one Database every part of the platform uses, its method replaced on it alone.
+        setattr(database, "transaction", timed_transaction)  # noqa: B010
         # Per statement (its first words): calls, rows given, seconds; commits as COMMIT.
         self.statements: dict[str, list[float]] = {}
         event.listen(engine, "before_cursor_execute", self._before)
@@ -201,12 +223,15 @@ class Stage:
     database: DatabaseTime
     seconds: float = 0.0
     database_seconds: float = 0.0
+    write_seconds: float = 0.0
 
     def run(self, action: Callable[[], T]) -> T:
-        start, database_start = time.perf_counter(), self.database.seconds
+        start = time.perf_counter()
+        database_start, write_start = self.database.seconds, self.database.write_seconds
         outcome = action()
         self.seconds += time.perf_counter() - start
         self.database_seconds += self.database.seconds - database_start
+        self.write_seconds += self.database.write_seconds - write_start
         return outcome
 
 
@@ -339,18 +364,29 @@ def print_round_trip(stages: list[Stage], total: int) -> float:
     """Each stage's figures and the whole round trip's; its rate in entries per second."""
     end_to_end = sum(stage.seconds for stage in stages)
     in_database = sum(stage.database_seconds for stage in stages)
+    writing = sum(stage.write_seconds for stage in stages)
     rate = total / end_to_end
-    print(f"{'stage':<12}{'seconds':>9}{'entries/s':>12}{'share':>8}{'in database':>13}")
+    print(
+        f"{'stage':<12}{'seconds':>9}{'entries/s':>12}{'share':>8}{'in database':>13}{'writing':>9}"
+    )
     for stage in stages:
         print(
             f"{stage.name:<12}{stage.seconds:>9.2f}{total / stage.seconds:>12,.0f}"
             f"{stage.seconds / end_to_end:>8.0%}{stage.database_seconds:>13.2f}"
+            f"{stage.write_seconds:>9.2f}"
         )
-    print(f"{'end to end':<12}{end_to_end:>9.2f}{rate:>12,.0f}{1:>8.0%}{in_database:>13.2f}")
+    print(
+        f"{'end to end':<12}{end_to_end:>9.2f}{rate:>12,.0f}{1:>8.0%}{in_database:>13.2f}"
+        f"{writing:>9.2f}"
+    )
     print(
         f"in database: statements run and commits (not rows fetched),"
         f" {in_database / end_to_end:.0%}"
         f" of the time; the goal leaves {total / ROUND_TRIP_GOAL:.2f} s for everything"
+    )
+    print(
+        "writing: inside writing transactions, from their start to their commit (on SQLite,"
+        f" its one write lock held), {writing / end_to_end:.0%} of the time"
     )
     return rate
 
@@ -372,7 +408,7 @@ def round_trip_in_processes(
             try:
                 platform = Platform.on(opening())
                 workspace = Workspace(platform.database, platform.connector, platform.clock)
-                database = DatabaseTime(platform.database.engine)
+                database = DatabaseTime(platform.database)
                 round_trip(platform, workspace, batches[worker::workers], entries, database)
                 platform.database.dispose()
                 code = 0
@@ -451,7 +487,7 @@ def main() -> None:
     platform = Platform.on(opening())
     if platform.ledger.folders():
         raise SystemExit(f"{platform.database.url} already holds folders: give an empty database")
-    database = DatabaseTime(platform.database.engine)
+    database = DatabaseTime(platform.database)
     workspace = Workspace(platform.database, platform.connector, platform.clock)
 
     rng = random.Random(options.seed)
