@@ -222,12 +222,6 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        # Some builds (Debian's) zero deleted content by default, on pages of its own too: a
-        # batch's items let go of once injected, and the answers' row rewritten when they are
-        # acknowledged, went to the log a second time as pages of zeros (7% of a round trip's
-        # log). FAST zeroes only what is on pages written anyway. What it leaves in free
-        # pages, the entries' documents, the workspace and the ledger keep as well.
-        cursor.execute("PRAGMA secure_delete = FAST")
         if not in_memory:
             cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")  # a new file's only
             cursor.execute("PRAGMA journal_mode = WAL")

@@ -241,7 +241,6 @@ def test_sqlite_checks_foreign_keys_logs_ahead_and_syncs_each_commit(database: D
                 "busy_timeout",
                 "wal_autocheckpoint",
                 "page_size",
-                "secure_delete",
             )
         }
 
@@ -252,7 +251,6 @@ def test_sqlite_checks_foreign_keys_logs_ahead_and_syncs_each_commit(database: D
         "busy_timeout": 60_000,
         "wal_autocheckpoint": 2_441,  # 40 MB of log, in pages of 16 KiB
         "page_size": 16_384,
-        "secure_delete": 2,  # FAST: deleted content zeroed only on pages written anyway
     }
 
 
