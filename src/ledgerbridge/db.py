@@ -318,33 +318,39 @@ def database_problem(error: BaseException, url: URL) -> DatabaseUnusable | None:
 
 def _sqlite_problem(cause: sqlite3.Error, path: str) -> DatabaseUnusable | None:
     primary = getattr(cause, "sqlite_errorcode", 0) & 0xFF
-    said = f"(SQLite: {cause})"
-    if primary in {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT}:
-        return DatabaseUnusable(
-            f"The database file {path} is damaged, or is not a ledgerbridge database {said}.",
-            fix="Restore the file from a backup, or start a new database in another home"
-            " (--home DIR or LEDGERBRIDGE_HOME); ledgerbridge leaves this file as it is.",
-        )
-    if primary in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}:
-        return DatabaseUnusable(
-            f"The database file {path} stayed locked by another process for"
-            f" {SQLITE_BUSY_TIMEOUT_SECONDS} s {said}.",
-            fix="Let the other ledgerbridge command end (a large posting or injection holds"
-            f" the database while it writes), then run this one again. {_AGAIN}",
-        )
-    if primary in {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}:
-        return DatabaseUnusable(
-            f"The database file {path} cannot be opened for writing {said}.",
-            fix="Give your user the right to write the file and its directory, or use"
-            " another home (--home DIR or LEDGERBRIDGE_HOME).",
-        )
-    if primary in {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}:
-        return DatabaseUnusable(
-            f"The database file {path} could not be written: the disk is full or failing {said}.",
-            fix=f"Free some space on its disk, or check the disk, then run the command again."
-            f" {_AGAIN}",
-        )
+    for codes, what, fix in _SQLITE_PROBLEMS:
+        if primary in codes:
+            return DatabaseUnusable(f"The database file {path} {what} (SQLite: {cause}).", fix=fix)
     return None
+
+
+# What each failure of SQLite's own (its primary result codes) means for the database file,
+# and what to do about it.
+_SQLITE_PROBLEMS: tuple[tuple[frozenset[int], str, str], ...] = (
+    (
+        frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT}),
+        "is damaged, or is not a ledgerbridge database",
+        "Restore the file from a backup, or start a new database in another home"
+        " (--home DIR or LEDGERBRIDGE_HOME); ledgerbridge leaves this file as it is.",
+    ),
+    (
+        frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}),
+        f"stayed locked by another process for {SQLITE_BUSY_TIMEOUT_SECONDS} s",
+        "Let the other ledgerbridge command end (a large posting or injection holds"
+        f" the database while it writes), then run this one again. {_AGAIN}",
+    ),
+    (
+        frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}),
+        "cannot be opened for writing",
+        "Give your user the right to write the file and its directory, or use"
+        " another home (--home DIR or LEDGERBRIDGE_HOME).",
+    ),
+    (
+        frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}),
+        "could not be written: the disk is full or failing",
+        f"Free some space on its disk, or check the disk, then run the command again. {_AGAIN}",
+    ),
+)
 
 
 class SchemaNewerThanCode(Refusal):

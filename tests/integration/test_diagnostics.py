@@ -559,14 +559,21 @@ def test_the_initial_connections_rejections_are_expected_and_never_failures_of_e
     assert firm.check("waiting_batches").ok
 
 
-def test_reference_data_the_ledger_refused_is_told_beside_the_checks_until_connected_again(
-    firm: Firm,
-) -> None:
+def _connected_with_a_refused_third_party(firm: Firm) -> dict[str, str]:
+    """The client connected with a third party whose account the ledger lacks, the folder
+    opened: the ledger refused it. Its document."""
     firm.link()
     orphan = {"code": "FNEW", "name": "New supplier", "account": "404000"}
     refused = read_value(ReferenceData, {"third_parties": [orphan]})
     firm.workspace.connect_client("ACME", reference=refused)
     firm.platform.open_accounting("ACME")
+    return orphan
+
+
+def test_reference_data_the_ledger_refused_is_told_beside_the_checks_until_connected_again(
+    firm: Firm,
+) -> None:
+    orphan = _connected_with_a_refused_third_party(firm)
 
     failures = firm.platform.diagnostics.entry_failures("ACME")
     [row] = firm.rejections()
@@ -600,11 +607,7 @@ def test_reference_data_the_ledger_refused_is_told_beside_the_checks_until_conne
 def test_reference_data_refused_then_added_in_the_ledger_is_settled_at_the_next_connection(
     firm: Firm,
 ) -> None:
-    firm.link()
-    orphan = {"code": "FNEW", "name": "New supplier", "account": "404000"}
-    refused = read_value(ReferenceData, {"third_parties": [orphan]})
-    firm.workspace.connect_client("ACME", reference=refused)
-    firm.platform.open_accounting("ACME")
+    orphan = _connected_with_a_refused_third_party(firm)
     firm.clock.advance(timedelta(hours=1))
     unrelated = read_value(ReferenceData, {"accounts": [{"number": "471000"}]})
     firm.workspace.connect_client("ACME", reference=unrelated)
@@ -623,7 +626,8 @@ def test_reference_data_refused_then_added_in_the_ledger_is_settled_at_the_next_
         )
     )
     firm.clock.advance(timedelta(hours=1))
-    firm.workspace.connect_client("ACME", reference=refused)
+    again = read_value(ReferenceData, {"third_parties": [orphan]})
+    firm.workspace.connect_client("ACME", reference=again)
     firm.platform.open_accounting("ACME")
 
     assert [(row["id"], row["expected"], row["settled"]) for row in firm.rejections()] == [
