@@ -54,7 +54,8 @@ entries = sa.Table(
     # transitions.history_item). A status change appends its item in the statement that
     # changes the status, so keeping the history costs no row of its own.
     sa.Column("history", sa.Text, nullable=False, server_default=""),
-    sa.Index("ix_ws_entries_status", "client", "status"),
+    # No index on status (migration 0015): a client's entries of one status are found among
+    # its rows, which the primary key keeps together, and a change of status moves no index.
 )
 
 revisions = sa.Table(
