@@ -8,11 +8,12 @@ entries (3 lines each, as in sync_roundtrip.py) are imported, verified and depos
 relay, untimed. Then the folder's accounting is opened, timed: the batch read from the relay,
 checked, numbered and posted by the ledger, and its answers stored in the relay. Once with
 everything in this process, once as `ledger open` does it on a machine of several cores
-(`forked=True`: from FORKED_FROM_ITEMS entries on, a forked process reads and checks the
-entries while this one stores them). Each figure is the quickest of `--repeat` runs, each on
-a fresh home; the ratio is one process's time over the forked one's. Every run checks that
-each entry was posted once. `--forked-from N` moves the threshold, to see what a forked
-process gives below it.
+(`forked=True`: from FORKED_FROM_ITEMS entries on, a process forked once and kept for every
+batch reads and checks the entries this one hands it, while this one stores them). Each
+figure is the quickest of `--repeat` runs, each on a fresh home (the kept process is forked
+by the first forked run); the ratio is one process's time over the forked one's. Every run
+checks that each entry was posted once. `--forked-from N` moves the threshold, to see what
+the other process gives below it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Location = tuple[int | str, ...]  # a value's place in a document: ("fiscal_years", 0, "end")
 
@@ -27,12 +28,21 @@ class MalformedDocument(Exception):
         self.source = source
         super().__init__(self.summary())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole, so that a document read in a forked process is refused the same
+        # way in the process that waits for it.
+        return (_refusing, (self.problems, self.source))
+
     def summary(self) -> str:
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         lines = [f"{self.source} is malformed ({count} {noun}); nothing was stored:"]
         lines.extend(f"  {problem}" for problem in self.problems)
         return "\n".join(lines)
+
+
+def _refusing(problems: Sequence[Problem], source: str) -> MalformedDocument:
+    return MalformedDocument(problems, source=source)
 
 
 def join_path(prefix: str, location: Iterable[int | str]) -> str:

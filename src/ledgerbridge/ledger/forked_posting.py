@@ -16,17 +16,27 @@ process that runs ahead waits, so memory stays bounded whatever the batch's size
 
 Whatever fails, on either side, nothing is committed: an error in a forked process is
 raised again in the caller, and the forked processes are stopped when the caller fails.
+
+A batch given as `EntryDocuments` (the relay's entries: each entry's JSON text with its key)
+is prepared by one process forked once and kept for the batches that follow, whatever their
+size (`post_documents_aside`): this process hands it the documents a piece at a time, two
+pieces ahead, and numbers and stores each piece while the next is prepared. Forking anew for
+each batch costs more than it gives below some 10,000 entries; kept, the process costs one
+fork in all. When a batch fails, the kept process is stopped with it (the answers it still
+owes would be out of step); the next batch forks another.
 """
 
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import pickle
 import signal
 import struct
 import sys
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from datetime import datetime
 from typing import BinaryIO, NoReturn, Protocol, runtime_checkable
@@ -35,8 +45,9 @@ import msgspec
 from sqlalchemy import Connection
 
 from ledgerbridge import collector
-from ledgerbridge.domain.entries import Entry
+from ledgerbridge.domain.entries import Entry, decode_entry
 from ledgerbridge.domain.findings import CheckResult
+from ledgerbridge.domain.folder_index import FolderIndex
 from ledgerbridge.ledger.errors import LedgerRefusal
 from ledgerbridge.ledger.posting import (
     Candidate,
@@ -48,11 +59,12 @@ from ledgerbridge.ledger.posting import (
     Start,
     Store,
     chunks,
+    post_batch,
 )
 from ledgerbridge.processes import interrupted_with_parent
 
 _FRAME = struct.Struct("<BQ")  # what a message is, and its size in bytes
-_CHUNK, _END, _FAILED = 1, 2, 3
+_CHUNK, _END, _FAILED, _SETUP, _DOCUMENTS = 1, 2, 3, 4, 5
 _ENCODER = msgspec.msgpack.Encoder()
 _PIPE_WIDTH = 1 << 20  # bytes: a few chunks (a chunk of 1,000 entries of 3 lines: 330 KB)
 
@@ -72,6 +84,26 @@ class EntryChunks(Protocol):
     def read(self, number: int) -> tuple[list[Entry], object]: ...
 
     def finish(self, notes: list[object]) -> None: ...
+
+
+# An entry's position in its batch, its idempotency key, and its §4.2 document as JSON.
+EntryDocument = tuple[int, str, bytes]
+
+
+@runtime_checkable
+class EntryDocuments(Protocol):
+    """A batch's entries as JSON documents with their keys, which another process can read.
+
+    Iterated, it gives the entries read here (`key` then tells each one's key); `documents()`
+    gives them unread instead, a piece at a time, for a process that reads and checks them
+    aside. Either way, each entry is taken once, in input order.
+    """
+
+    def __iter__(self) -> Iterator[Entry]: ...
+
+    def key(self, entry: Entry) -> str: ...
+
+    def documents(self) -> Iterator[Sequence[EntryDocument]]: ...
 
 
 def each_entry(source: EntryChunks) -> Iterator[Entry]:
@@ -341,3 +373,231 @@ def _pickled(error: BaseException) -> bytes:
     except Exception:
         data = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
     return data
+
+
+# -- documents prepared by a process kept for the batches to come ---------------------------
+
+_PIECES_AHEAD = 2  # pieces handed to the kept process before the first comes back
+_KEPT_IN_USE = threading.Lock()
+
+
+def post_documents_aside(
+    connection: Connection,
+    folder: str,
+    documents: EntryDocuments,
+    *,
+    on_result: Callable[[CheckResult], None],
+    chunk_size: int,
+    posted_at: datetime,
+) -> PostingSummary:
+    """`posting.post_batch`, each piece of `documents` read, checked and prepared by the
+    process this one keeps for it (`PreparingProcess.kept`), while this one numbers and
+    stores the piece before it. The kept process serves one batch at a time: another
+    thread's batch meanwhile is read in this process, `chunk_size` at a time."""
+    if not _KEPT_IN_USE.acquire(blocking=False):
+        # Another thread's batch has the kept process (a server): this one is read here.
+        return post_batch(
+            connection,
+            folder,
+            documents,
+            key=documents.key,
+            on_result=on_result,
+            chunk_size=chunk_size,
+            posted_at=posted_at,
+        )
+    try:
+        return _post_documents_aside(connection, folder, documents, on_result, posted_at)
+    finally:
+        _KEPT_IN_USE.release()
+
+
+def _post_documents_aside(
+    connection: Connection,
+    folder: str,
+    documents: EntryDocuments,
+    on_result: Callable[[CheckResult], None],
+    posted_at: datetime,
+) -> PostingSummary:
+    start = Start.locked(connection, folder, posted_at)
+    numbering = Numbering(connection, start)
+    store = Store(connection)
+    helper = PreparingProcess.kept()
+    try:
+        helper.begin(start.index)
+        pieces = iter(documents.documents())
+        waiting = 0
+        for piece in pieces:
+            helper.prepare(piece)
+            waiting += 1
+            if waiting == _PIECES_AHEAD:
+                break
+        with collector.paused():
+            while waiting:
+                chunk = helper.receive()
+                waiting -= 1
+                following = next(pieces, None)
+                if following is not None:
+                    helper.prepare(following)
+                    waiting += 1
+                prepared = numbering.number(Candidates(chunk.items, pickle.loads(chunk.rejected)))
+                store.insert(prepared)
+                for result in prepared.results():
+                    on_result(result)
+    except BaseException:
+        # The pieces still on their way would answer the next batch: the process goes.
+        helper.stop()
+        raise
+    store.save_counters(numbering.counters)
+    return numbering.summary(folder)
+
+
+class PreparingProcess:
+    """A forked process that prepares pieces of documents for the batches this process posts,
+    one batch after the other, for as long as this process lives.
+
+    It is told each batch's folder (`begin`: the setup the entries are checked against), then
+    given pieces (`prepare`), and answers each with its prepared chunk, in order. It ends when
+    this process closes its end of the pipe (exiting, or killed), or when it is stopped.
+    """
+
+    _kept: PreparingProcess | None = None
+
+    def __init__(self, pid: int, requests: BinaryIO, answers: BinaryIO) -> None:
+        self.pid: int | None = pid
+        self.owner = os.getpid()
+        self._requests = requests
+        self._answers = answers
+
+    @classmethod
+    def kept(cls) -> PreparingProcess:
+        """This process's own, forked now if it has none or if it has ended since the last
+        batch (killed, say); a process forked from this one forks its own."""
+        kept = cls._kept
+        if kept is None or kept.owner != os.getpid() or not kept._alive():
+            kept = cls._kept = cls._start()
+        return kept
+
+    def _alive(self) -> bool:
+        if self.pid is None:
+            return False
+        try:
+            if os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+                return True
+        except ChildProcessError:  # reaped already, by someone else
+            pass
+        self.pid = None  # ended, and now reaped
+        self._wait()
+        return False
+
+    @classmethod
+    def _start(cls) -> PreparingProcess:
+        requests_read, requests_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        for end in (requests_write, answers_write):
+            _widen(end)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(requests_write)
+            os.close(answers_read)
+            _serve(requests_read, answers_write)
+        os.close(requests_read)
+        os.close(answers_write)
+        return cls(pid, os.fdopen(requests_write, "wb"), os.fdopen(answers_read, "rb"))
+
+    def begin(self, index: FolderIndex) -> None:
+        """The next pieces are of a batch checked against `index`."""
+        self._send(_SETUP, pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
+
+    def prepare(self, documents: Sequence[EntryDocument]) -> None:
+        self._send(_DOCUMENTS, _ENCODER.encode(list(documents)))
+
+    def _send(self, kind: int, payload: bytes) -> None:
+        try:
+            _send(self._requests, kind, payload)
+            self._requests.flush()
+        except BrokenPipeError:
+            raise PreparingStopped(self._ended()) from None
+
+    def receive(self) -> _Chunk:
+        """The next piece's chunk, prepared (an error the process met is raised here)."""
+        header = self._answers.read(_FRAME.size)
+        kind, size = _FRAME.unpack(header) if len(header) == _FRAME.size else (_END, -1)
+        payload = self._answers.read(size) if size > 0 else b""
+        if size < 0 or len(payload) < size:  # the pipe closed: the process is gone
+            raise PreparingStopped(self._ended())
+        if kind == _FAILED:
+            raise pickle.loads(payload)
+        return _CHUNK_DECODER.decode(payload)
+
+    def _ended(self) -> int:
+        """The exit code of the process, now gone (minus the signal that ended it)."""
+        code = self._wait()
+        PreparingProcess._kept = None
+        return code
+
+    def _wait(self) -> int:
+        for pipe in (self._requests, self._answers):
+            with suppress(OSError):
+                pipe.close()
+        pid, self.pid = self.pid, None
+        if pid is None or self.owner != os.getpid():
+            return 0
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped already, by someone else
+            return 0
+        return os.waitstatus_to_exitcode(status)
+
+    def stop(self) -> None:
+        """Ends the process at once; the next batch forks another."""
+        if self.pid is not None and self.owner == os.getpid():
+            with suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        self._ended()
+
+
+_DOCUMENTS_DECODER = msgspec.msgpack.Decoder(list[tuple[int, str, bytes]])
+
+
+def _serve(requests: int, answers: int) -> NoReturn:
+    """The kept process's whole life: pieces prepared and answered, until this end closes."""
+    status = 1
+    try:
+        interrupted_with_parent()
+        # What this process inherited is left out of every collection, for good: its pages
+        # stay shared with the parent. What it makes for each piece is collected as usual.
+        gc.freeze()
+        incoming = os.fdopen(requests, "rb")
+        outgoing = os.fdopen(answers, "wb")
+        keys: dict[int, str] = {}
+        preparing: Preparing | None = None  # until told the first batch's folder
+        with suppress(BrokenPipeError):
+            while True:
+                header = incoming.read(_FRAME.size)
+                if len(header) < _FRAME.size:
+                    status = 0  # this process's parent closed its end: no more batches
+                    break
+                kind, size = _FRAME.unpack(header)
+                payload = incoming.read(size)
+                if kind == _SETUP:
+                    preparing = Preparing(pickle.loads(payload), lambda entry: keys[id(entry)])
+                    continue
+                try:
+                    if preparing is None:
+                        raise RuntimeError("entries came before their batch's folder")
+                    entries = []
+                    for position, key, content in _DOCUMENTS_DECODER.decode(payload):
+                        entry = decode_entry(content, position)
+                        keys[id(entry)] = key
+                        entries.append(entry)
+                    items, rejected = preparing.chunk(entries)
+                    keys.clear()
+                    _send(outgoing, _CHUNK, _chunk_message(items, rejected, None))
+                except Exception as error:
+                    keys.clear()
+                    _send(outgoing, _FAILED, _pickled(error))
+                outgoing.flush()
+    finally:
+        os._exit(status)  # nothing of the parent's (buffers, exit handlers) runs twice

@@ -14,7 +14,7 @@ from ledgerbridge.domain.setup import FolderSetup
 from ledgerbridge.ledger import fec_export, folders, forked_posting, posting, queries
 from ledgerbridge.ledger.fec_export import FecExport
 from ledgerbridge.ledger.folders import ApplyReport
-from ledgerbridge.ledger.forked_posting import EntryChunks, each_entry
+from ledgerbridge.ledger.forked_posting import EntryChunks, EntryDocuments, each_entry
 from ledgerbridge.ledger.posting import PostingSummary
 from ledgerbridge.ledger.queries import PostedEntry, PostedWidths
 from ledgerbridge.processes import cores
@@ -81,14 +81,25 @@ class Ledger:
         the error propagates. Results already given are then void: until this method
         returns, they are provisional.
 
-        `forked`: a large batch on a machine of several cores. Forked processes then read
-        and check the entries while this one numbers and stores them (see
-        ledger.forked_posting): one per core for `EntryChunks`, one for a stream of
-        entries, which is iterated, and `before_commit` run, in that process.
-        `EntryChunks` posted in one process are read chunk after chunk.
+        `forked`: a machine of several cores. Forked processes then read and check the
+        entries while this one numbers and stores them (see ledger.forked_posting): one per
+        core for `EntryChunks`, one for a stream of entries, which is iterated, and
+        `before_commit` run, in that process; for `EntryDocuments`, the process this one
+        keeps for them (`key` is theirs then). `EntryChunks` posted in one process are read
+        chunk after chunk.
         """
         with self._database.transaction() as connection:
-            if forked and self._database.shared_by_processes:
+            if forked and isinstance(entries, EntryDocuments):
+                summary = forked_posting.post_documents_aside(
+                    connection,
+                    folder,
+                    entries,
+                    on_result=on_result,
+                    chunk_size=chunk_size,
+                    posted_at=self._clock(),
+                )
+                before_commit()
+            elif forked and self._database.shared_by_processes:
                 summary = forked_posting.post_batch_forked(
                     connection,
                     folder,

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
+from ledgerbridge.bulk import chunked
 from ledgerbridge.domain.catalogue import render_message
 from ledgerbridge.domain.entries import Entry, decode_entry
 from ledgerbridge.domain.findings import CheckResult
@@ -26,8 +27,9 @@ class InjectionLedger(Protocol):
     """What injection needs of the ledger (the built-in `Ledger` is one).
 
     `post_batch` answers each entry through `on_result`, in input order. With `forked`, it
-    may read and check the entries in a forked process (the built-in ledger does, for a
-    large batch on a file or server database); a ledger that cannot ignores it.
+    may read and check the entries in another process (the built-in ledger does: the
+    entries it is given also hand their documents on unread); a ledger that cannot ignores
+    it.
     """
 
     def folders(self) -> list[str]: ...
@@ -101,44 +103,71 @@ def _json(value: dict[str, Any]) -> msgspec.Raw:
     return msgspec.Raw(_ENCODER.encode(value))
 
 
+# Entries handed at a time to a ledger that reads them aside (see `_ItemEntries.documents`).
+DOCUMENTS_AT_ONCE = 125
+
+
+class _ItemEntries:
+    """A batch's entry items as the ledger takes them: read here one at a time as entries, or
+    handed on unread, a piece at a time, with their keys (`documents`), to a ledger that reads
+    them in another process. Either way, each one given waits for its answer, in order."""
+
+    def __init__(self, items: Iterable[StoredItem]) -> None:
+        self._items = items
+        # Given and not answered yet: position, key and, read here, the entry itself
+        # (holding it keeps its id() unique, so its key is found by its identity).
+        self.pending: deque[tuple[int, str, Entry | None]] = deque()
+        self._keys: dict[int, str] = {}
+
+    def __iter__(self) -> Iterator[Entry]:
+        for item in self._items:
+            entry = decode_entry(item.content, item.position)
+            self._keys[id(entry)] = item.key
+            self.pending.append((item.position, item.key, entry))
+            yield entry
+
+    def key(self, entry: Entry) -> str:
+        return self._keys[id(entry)]
+
+    def documents(self) -> Iterator[list[tuple[int, str, bytes]]]:
+        for piece in chunked(self._items, DOCUMENTS_AT_ONCE):
+            documents = [(item.position, item.key, _text(item.content)) for item in piece]
+            self.pending.extend((position, key, None) for position, key, _ in documents)
+            yield documents
+
+    def answered(self, result: CheckResult) -> tuple[int, str]:
+        """The position and key of the entry `result` answers: the next one given."""
+        if not self.pending:
+            raise LedgerOutOfStep(f"the ledger answered entry {result.id!r}, never given")
+        position, key, entry = self.pending.popleft()
+        if entry is not None:
+            if result.id != entry.id:
+                raise LedgerOutOfStep(
+                    f"the ledger answered entry {result.id!r} where {entry.id!r} was expected"
+                )
+            del self._keys[id(entry)]
+        return position, key
+
+
+def _text(content: msgspec.Raw | str) -> bytes:
+    return content.encode() if isinstance(content, str) else bytes(content)
+
+
 def inject_entries(
-    ledger: InjectionLedger,
-    folder: str,
-    items: Iterable[StoredItem],
-    *,
-    answered_in_order: Iterator[tuple[int, str]] | None = None,
+    ledger: InjectionLedger, folder: str, items: Iterable[StoredItem], *, forked: bool = False
 ) -> Injection:
     """Post the entries through the ledger, each under its own idempotency key.
 
-    Items are parsed one at a time as the ledger reads them, so a batch of any size
-    never sits whole in memory as entries. The ledger answers in input order.
-
-    `answered_in_order`: the items' positions and keys, read by this process, in the
-    items' order. With them, the ledger may read and check the entries in a forked
-    process (`forked`), which alone iterates `items`: each answer is paired with the next
-    position and key here, and their numbers must agree.
+    Items are read one at a time as the ledger takes them, so a batch of any size never sits
+    whole in memory as entries. The ledger answers in input order. With `forked`, the
+    ledger may read and check them in another process (the built-in ledger does: see
+    `ledger.forked_posting.EntryDocuments`).
     """
     injection = Injection()
-    forked = answered_in_order is not None
-    # Entries given to the ledger and not answered yet; holding them keeps their id()
-    # unique, so the key of an entry is found by its identity.
-    pending: deque[tuple[StoredItem, Entry]] = deque()
-    keys: dict[int, str] = {}
+    batch = _ItemEntries(items)
 
-    def entries() -> Iterator[Entry]:
-        for item in items:
-            entry = decode_entry(item.content, item.position)
-            keys[id(entry)] = item.key
-            if not forked:
-                pending.append((item, entry))
-            yield entry
-
-    def key_of(entry: Entry) -> str:
-        # Forked, answers are not heard where the entries are read: a key is let go once
-        # the ledger has taken it (it asks once per entry, while the entry is alive).
-        return keys.pop(id(entry)) if forked else keys[id(entry)]
-
-    def answer(position: int, key: str, result: CheckResult) -> None:
+    def on_result(result: CheckResult) -> None:
+        position, key = batch.answered(result)
         injection.answers.append(Answer(position, key, None, _json(result.as_dict()), False))
         if not result.accepted:
             injection.rejected += 1
@@ -147,34 +176,10 @@ def inject_entries(
         else:
             injection.posted += 1
 
-    def on_result(result: CheckResult) -> None:
-        if not pending:
-            raise LedgerOutOfStep(f"the ledger answered entry {result.id!r}, never given")
-        item, entry = pending.popleft()
-        if result.id != entry.id:
-            raise LedgerOutOfStep(
-                f"the ledger answered entry {result.id!r} where {entry.id!r} was expected"
-            )
-        del keys[id(entry)]
-        answer(item.position, item.key, result)
-
-    if answered_in_order is None:
-        ledger.post_batch(folder, entries(), key=key_of, on_result=on_result)
-        if pending:
-            unanswered = counted(len(pending), "entry", "entries")
-            raise LedgerOutOfStep(f"the ledger left {unanswered} unanswered")
-        return injection
-
-    def on_result_in_order(result: CheckResult) -> None:
-        following = next(answered_in_order, None)
-        if following is None:
-            raise LedgerOutOfStep(f"the ledger answered entry {result.id!r}, never given")
-        answer(*following, result)
-
-    ledger.post_batch(folder, entries(), key=key_of, on_result=on_result_in_order, forked=True)
-    left = sum(1 for _ in answered_in_order)
-    if left:
-        raise LedgerOutOfStep(f"the ledger left {counted(left, 'entry', 'entries')} unanswered")
+    ledger.post_batch(folder, batch, key=batch.key, on_result=on_result, forked=forked)
+    if batch.pending:
+        unanswered = counted(len(batch.pending), "entry", "entries")
+        raise LedgerOutOfStep(f"the ledger left {unanswered} unanswered")
     return injection
 
 

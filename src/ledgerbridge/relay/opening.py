@@ -33,10 +33,10 @@ from ledgerbridge.relay.values import ENTRIES, BatchKind, OpeningReport
 # How long an opening's claim on a batch holds against openings on other hosts; on the
 # same host, a claim lapses as soon as its process is gone.
 INJECTION_LEASE = timedelta(minutes=10)
-# Entries of a batch from which a forked process reading and checking them pays for itself
-# (measured: 17-25% quicker from 20,000 entries on; slower below about 10,000, where
-# starting it and waiting for its first chunk cost more than the overlap gives).
-FORKED_FROM_ITEMS = 20_000
+# Entries of a batch from which the ledger may read and check them in another process, kept
+# for every batch this process injects (ledger/forked_posting): below, waiting for the first
+# piece costs more than the overlap gives.
+FORKED_FROM_ITEMS = 500
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (items done, items in all)
 
@@ -68,12 +68,13 @@ class Openings:
                 items = self._read_items(batch_pk, size)
                 if kind != ENTRIES:
                     injection = inject_reference(ledger, folder, told.as_read(items))
-                elif forked and size >= FORKED_FROM_ITEMS:
-                    # The forked process reads the items; this one tells progress by answers.
-                    answered = told.as_read(self._read_item_keys(batch_pk, size))
-                    injection = inject_entries(ledger, folder, items, answered_in_order=answered)
                 else:
-                    injection = inject_entries(ledger, folder, told.as_read(items))
+                    injection = inject_entries(
+                        ledger,
+                        folder,
+                        told.as_read(items),
+                        forked=forked and size >= FORKED_FROM_ITEMS,
+                    )
                 stored = self._store_injection(batch_pk, folder, injection, claim)
                 if stored:
                     report.add(injection)
@@ -143,10 +144,6 @@ class Openings:
             yield from items
             if items[-1].position == size - 1:
                 return  # its last item (positions run from 0): no chunk follows
-
-    def _read_item_keys(self, batch_pk: int, size: int) -> Iterator[tuple[int, str]]:
-        """The position and key of each of the batch's items, in order, a chunk at a time."""
-        return ((item.position, item.key) for item in self._read_items(batch_pk, size))
 
     def _read_chunks(self, batch_pk: int) -> Iterator[str]:
         """The batch's chunks of items, in order, each in a short read.
