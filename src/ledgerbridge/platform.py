@@ -63,7 +63,8 @@ class Platform:
         in the workspace when this returns (SPEC §3: results come back at once).
 
         `progress` hears (items injected, items waiting) as the injection goes; `forked`:
-        a large batch is read and checked in a forked process (see Relay.open_folder)."""
+        a batch of some size is read and checked in another process (see
+        Relay.open_folder)."""
         try:
             opening = self.relay.open_folder(folder, self.ledger, progress=progress, forked=forked)
         except Exception:

@@ -278,8 +278,8 @@ class Relay:
         many batches wait and why. Either way each waiting batch records why it waits.
         `progress` hears (items handed to the ledger, items of the waiting batches) as
         the injection goes. `forked` (a command line on several cores): the ledger reads
-        and checks a batch of opening.FORKED_FROM_ITEMS entries or more in a forked process
-        while this one stores what it posts.
+        and checks a batch of opening.FORKED_FROM_ITEMS entries or more in a process it
+        keeps for them, while this one stores what it posts.
         """
         if not ledger.has_folder(folder):
             raise FolderNotInLedger(folder, ledger.folders())
