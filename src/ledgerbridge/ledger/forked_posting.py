@@ -1,5 +1,5 @@
-"""Posting a large batch on every core: forked processes prepare the chunks, this one numbers
-and stores them.
+"""Posting a batch on every core: forked processes prepare the chunks, this one numbers and
+stores them.
 
 Preparing a chunk (reading its entries, checking them, their fingerprints, their lines as
 JSON: `posting.Preparing`) needs no database and takes most of a posting's time; numbering
