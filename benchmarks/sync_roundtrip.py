@@ -527,10 +527,11 @@ def main() -> None:
         if run < repeat:
             platform.database.dispose()
             shutil.rmtree(workdir)
-    rate, stages, quickest = max(runs, key=lambda run: run[0])
+    best = max(range(repeat), key=lambda run: runs[run][0])
+    rate, stages, quickest = runs[best]
     if stages:
         if repeat > 1:
-            print(f"the quickest run (run {runs.index((rate, stages, quickest)) + 1}):")
+            print(f"the quickest run (run {best + 1}):")
         print_round_trip(stages, total)
         if options.statements and quickest is not None:
             quickest.print_statements(options.statements)

@@ -39,6 +39,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from datetime import datetime
+from itertools import islice
 from typing import BinaryIO, NoReturn, Protocol, runtime_checkable
 
 import msgspec
@@ -281,13 +282,7 @@ class _Child:
     def receive(self) -> _Chunk | None:
         """The next chunk, or None once the child has said it is done (an error it met is
         raised here)."""
-        header = self.pipe.read(_FRAME.size)
-        kind, size = _FRAME.unpack(header) if len(header) == _FRAME.size else (_END, -1)
-        payload = self.pipe.read(size) if size > 0 else b""
-        if size < 0 or len(payload) < size:  # the pipe closed before the end
-            raise PreparingStopped(self.wait())
-        if kind == _FAILED:
-            raise pickle.loads(payload)
+        kind, payload = _receive(self.pipe, self.wait)
         if kind == _END:
             self.ended = True
             return None
@@ -297,16 +292,39 @@ class _Child:
         """The child's exit code once it has ended (minus the signal that ended it)."""
         self.pipe.close()
         pid, self.pid = self.pid, None
-        if pid is None:
-            return 0
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status)
+        return _exit_code(pid)
 
     def stop(self) -> None:
         if self.pid is not None:
             with suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
             self.wait()
+
+
+def _receive(pipe: BinaryIO, ended: Callable[[], int]) -> tuple[int, bytes]:
+    """The next message from a forked process: its kind and payload. An error the process
+    met is raised here; a pipe closed before the end raises PreparingStopped, with the
+    process's exit code (`ended()`, once it is gone)."""
+    header = pipe.read(_FRAME.size)
+    kind, size = _FRAME.unpack(header) if len(header) == _FRAME.size else (_END, -1)
+    payload = pipe.read(size) if size > 0 else b""
+    if size < 0 or len(payload) < size:
+        raise PreparingStopped(ended())
+    if kind == _FAILED:
+        raise pickle.loads(payload)
+    return kind, payload
+
+
+def _exit_code(pid: int | None) -> int:
+    """Process `pid`'s exit code once it has ended (minus the signal that ended it); 0 for
+    none, or one reaped already."""
+    if pid is None:
+        return 0
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped already, by someone else
+        return 0
+    return os.waitstatus_to_exitcode(status)
 
 
 def _widen(pipe: int) -> None:
@@ -426,11 +444,9 @@ def _post_documents_aside(
         helper.begin(start.index)
         pieces = iter(documents.documents())
         waiting = 0
-        for piece in pieces:
+        for piece in islice(pieces, _PIECES_AHEAD):
             helper.prepare(piece)
             waiting += 1
-            if waiting == _PIECES_AHEAD:
-                break
         with collector.paused():
             while waiting:
                 chunk = helper.receive()
@@ -522,13 +538,7 @@ class PreparingProcess:
 
     def receive(self) -> _Chunk:
         """The next piece's chunk, prepared (an error the process met is raised here)."""
-        header = self._answers.read(_FRAME.size)
-        kind, size = _FRAME.unpack(header) if len(header) == _FRAME.size else (_END, -1)
-        payload = self._answers.read(size) if size > 0 else b""
-        if size < 0 or len(payload) < size:  # the pipe closed: the process is gone
-            raise PreparingStopped(self._ended())
-        if kind == _FAILED:
-            raise pickle.loads(payload)
+        _, payload = _receive(self._answers, self._ended)
         return _CHUNK_DECODER.decode(payload)
 
     def _ended(self) -> int:
@@ -542,13 +552,7 @@ class PreparingProcess:
             with suppress(OSError):
                 pipe.close()
         pid, self.pid = self.pid, None
-        if pid is None or self.owner != os.getpid():
-            return 0
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:  # reaped already, by someone else
-            return 0
-        return os.waitstatus_to_exitcode(status)
+        return _exit_code(pid if self.owner == os.getpid() else None)
 
     def stop(self) -> None:
         """Ends the process at once; the next batch forks another."""
